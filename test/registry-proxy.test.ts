@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, listen, buildConfig } from '../src/registry/index.ts';
 import { basic, rmrf, sha256, writeHtpasswd } from './registry-lib.ts';
+import { waitFor } from './helpers/index.ts';
+import type { Digest } from '../src/digest/index.ts';
 
 const OCI = 'application/vnd.oci.image.manifest.v1+json';
 
@@ -29,9 +31,10 @@ test('proxy: upstream credentials, TTL re-check of tags, cache while the upstrea
   const upApp = createApp(buildConfig({ auth: { htpasswd: join(dir, 'htpasswd') }, log: { access: false } }, { addr: '127.0.0.1:0', root: join(dir, 'up') }), { log: () => {} });
   const up = await listen(upApp);
   const upUrl = `http://${up.address}`;
-  const mirrorApp = createApp(buildConfig({ proxy: { remote: upUrl, username: 'up', password: 'up-pw', ttl: 1 }, log: { access: false } },
+  const mirrorApp = createApp(buildConfig({ proxy: { remote: upUrl, username: 'up', password: 'up-pw', ttl: 3600 }, log: { access: false } },
     { addr: '127.0.0.1:0', root: join(dir, 'mirror') }), { log: () => {} });
   const mirror = await listen(mirrorApp);
+  const expireTags = () => { mirrorApp.proxy!.cfg.ttl = 0; };
   const mUrl = `http://${mirror.address}`;
   let upClosed = false;
   try {
@@ -45,12 +48,15 @@ test('proxy: upstream credentials, TTL re-check of tags, cache while the upstrea
     // the tag moves upstream: served from cache within the TTL, re-checked after it
     const m2 = await pushImage(upUrl, A, 'lib/app', 'v1', 'second');
     assert.equal((await fetch(`${mUrl}/v2/lib/app/manifests/v1`)).headers.get('docker-content-digest'), m1);
-    await new Promise((r) => setTimeout(r, 1100));
+    // the TTL passing, without waiting for it: the proxy reads its ttl on every tag lookup
+    expireTags();
     assert.equal((await fetch(`${mUrl}/v2/lib/app/manifests/v1`)).headers.get('docker-content-digest'), m2);
     assert.equal(await (await fetch(`${mUrl}/v2/lib/app/blobs/${sha256('second')}`)).text(), 'second');
     // upstream gone: tag (past its TTL) and blobs still served from the cache
+    // the cache commits a blob after it has streamed it to the client: wait for that before the upstream goes
+    await waitFor(() => mirrorApp.blobs.linked('lib/app', sha256('second') as Digest), 'the cached blob');
     await up.close(); upClosed = true;
-    await new Promise((r) => setTimeout(r, 1100));
+    expireTags();
     const g3 = await fetch(`${mUrl}/v2/lib/app/manifests/v1`);
     assert.equal(g3.status, 200);
     assert.equal(g3.headers.get('docker-content-digest'), m2);

@@ -2,3 +2,4 @@
 export { startDaemon, ensureBerthd, BERTHD, REPO, type StartedDaemon, type StartOptions } from './daemon.ts';
 export { busyboxRootfsTar, importBusybox, haveBusybox, BUSYBOX, type RootfsOptions } from './busybox.ts';
 export { docker, run, haveDocker, DOCKER, type RunResult, type RunOptions } from './docker.ts';
+export { waitFor } from './wait.ts';
