@@ -26,3 +26,7 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# `berth` and `berthd` on the PATH (symlinks to this checkout's bin/), as a docker user has `docker` and `dockerd`
+if [ "$(id -u)" -eq 0 ] && [ "$(readlink -f "$(command -v berth 2>/dev/null || true)" 2>/dev/null)" != "$PWD/bin/berth.js" ]; then
+  npm link --no-audit --no-fund --loglevel=error >/dev/null
+fi
