@@ -115,7 +115,7 @@ export class ImageService extends ImageServiceBase {
     }
     await this.addImage({
       config: m.value.config.digest, target: opts.target, manifest: manifestDesc, layers, names: opts.names ?? [],
-      ...(opts.parent ? { parent: opts.parent } : {}), created: config.created ?? '', labels: (config.config?.Labels ?? {}) as Record<string, string>,
+      ...(opts.parent ? { parent: opts.parent } : {}), ...(opts.event === 'pull' ? { untimed: true } : {}), created: config.created ?? '', labels: (config.config?.Labels ?? {}) as Record<string, string>,
     });
     const rec = this.metadata.get<ImageRecord>(IMAGES, m.value.config.digest)!;
     if (opts.event) for (const n of opts.names ?? []) this.events.log(opts.event, familiar(n), familiar(n), rec.labels);

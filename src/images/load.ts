@@ -241,7 +241,7 @@ export async function loadArchive(s: ImageServiceBase, input: Readable, opts: Lo
     linkParents(plans, records);
 
     // ---- 3. make it visible, all at once ----
-    const moved = await s.addImages(records);
+    const moved = await s.addImages(records.map((r) => ({ ...r, untimed: true })));
     for (const m of moved) {
       // written even when quiet, as moby's load writes it to the output stream (the docker CLI asks for
       // quiet whenever its stdout is not a terminal, and dockerd 20.10 still prints this line)

@@ -72,6 +72,8 @@ export interface NewImage {
   parent?: Digest;
   labels?: Record<string, string>;
   created?: string;
+  /** Names set as moby's load and pull set them (reference store only): no LastTagTime, inspect shows Go's zero time. */
+  untimed?: boolean;
 }
 
 export function createdSeconds(created: string): number {
@@ -333,7 +335,7 @@ export class ImageServiceBase {
 
   /** addImage for several images in one transaction: all of them become visible, or none. */
   async addImages(imgs: NewImage[]): Promise<{ name: Reference; previous: Digest }[]> {
-    const records: [ImageRecord, Reference[]][] = [];
+    const records: [ImageRecord, Reference[], number][] = [];
     for (const img of imgs) {
       let created = img.created;
       let labels = img.labels;
@@ -346,20 +348,20 @@ export class ImageServiceBase {
         id: img.config, target: img.target, manifest: img.manifest ?? img.target, created,
         size: img.layers.reduce((a, l) => a + l.uncompressedSize, 0),
         layers: img.layers, labels, ...(img.parent ? { parent: img.parent } : {}), addedAt: Date.now(),
-      }, img.names ?? []]);
+      }, img.names ?? [], img.untimed ? 0 : Date.now()]);
     }
     return this.metadata.update((tx) => {
       const moved: { name: Reference; previous: Digest }[] = [];
       const images = tx.bucket<ImageRecord>(IMAGES);
       const names = tx.bucket<NameRecord>(NAMES);
-      for (const [record, refs] of records) {
+      for (const [record, refs, taggedAt] of records) {
         const prev = images.get(record.id);
         images.put(record.id, prev?.parent && !record.parent ? { ...record, parent: prev.parent } : record);
         for (const name of refs) {
           const key = nameKey(name);
           const old = names.get(key);
           if (old && old.imageId !== record.id) moved.push({ name, previous: old.imageId });
-          names.put(key, { name: key, imageId: record.id, taggedAt: Date.now() });
+          names.put(key, { name: key, imageId: record.id, taggedAt });
         }
       }
       return moved;

@@ -1,8 +1,8 @@
 // Image routes (swagger tag "Image"), translating src/images' ImageService results into Engine API JSON.
 // Shapes change with the API version as moby's do (api/server/router/image/image_routes.go):
-//   < 1.44  ImageSummary/ImageInspect carry VirtualSize; untagged images list as `<none>:<none>`/`<none>@<none>`
-//   < 1.45  ImageInspect carries Container and ContainerConfig
-//   ≥ 1.48  ImageSummary and ImageInspect carry the target Descriptor
+//   < 1.44  ImageSummary carries VirtualSize; untagged images list as `<none>:<none>`/`<none>@<none>`
+//   ≥ 1.48  ImageSummary carries the target Descriptor
+// (ImageInspect's versions: image-inspect.ts)
 // Routes taking a name use `{name:.*}` (names such as `host:5000/a/b:tag` contain `/`), fixed paths first.
 import type { Readable } from 'node:stream';
 import { invalidArgument, notFound } from '../../errors/index.ts';
@@ -15,6 +15,7 @@ import { PASS, type Router, type Context, type Filters } from '../router.ts';
 import type { Services } from '../services.ts';
 import { versionBefore } from '../version.ts';
 import { GenerationCache } from '../cache.ts';
+import { imageInspect, overlayData } from './image-inspect.ts';
 
 function images(s: Services): ImageService {
   return s.images;
@@ -89,33 +90,14 @@ function rfc3339(ms: number): string {
 
 async function inspect(ctx: Context): Promise<void> {
   const d = await images(ctx.services).inspect(ctx.params.name!);
-  const c = d.config as typeof d.config & { comment?: string; docker_version?: string; 'os.version'?: string };
   let lastTagTime = 0;
   for (const [, n] of ctx.services.metadata.list<NameRecord>(NAMES)) if (n.imageId === d.id) lastTagTime = Math.max(lastTagTime, n.taggedAt);
-  const out: ImageInspect = {
-    Id: d.id,
-    RepoTags: d.repoTags,
-    RepoDigests: d.repoDigests,
-    Parent: d.parent,
-    // moby's image inspect: an image without a config comment (docker commit) shows its last history comment
-    Comment: c.comment || c.history?.at(-1)?.comment || '',
-    ...(c.created ? { Created: c.created } : {}),
-    DockerVersion: c.docker_version ?? '',
-    Author: c.author ?? '',
-    Config: (c.config ?? {}) as ImageConfig,
-    Architecture: c.architecture ?? '',
-    ...(c.variant ? { Variant: c.variant } : {}),
-    Os: c.os ?? '',
-    ...(c['os.version'] ? { OsVersion: c['os.version'] } : {}),
-    Size: d.size,
-    GraphDriver: { Name: 'overlayfs', Data: null },
-    RootFS: { Type: c.rootfs.type, Layers: c.rootfs.diff_ids },
-    Metadata: lastTagTime ? { LastTagTime: rfc3339(lastTagTime) } : {},
-  };
-  if (versionBefore(ctx.version, '1.44')) out.VirtualSize = d.size;
-  if (versionBefore(ctx.version, '1.45')) { out.Container = ''; out.ContainerConfig = {}; }
-  if (!versionBefore(ctx.version, '1.48')) out.Descriptor = descriptor(d);
-  ctx.json(out);
+  const snaps = ctx.services.snapshots;
+  ctx.json(imageInspect({
+    id: d.id, repoTags: d.repoTags, repoDigests: d.repoDigests, parent: d.parent, size: d.size,
+    config: d.config as never, lastTagTime: lastTagTime ? rfc3339(lastTagTime) : undefined, descriptor: descriptor(d),
+    graphData: overlayData(d.config.rootfs.diff_ids, (c) => snaps.fsPath(c)),
+  }, ctx.version));
 }
 
 async function history(ctx: Context): Promise<void> {
