@@ -88,7 +88,7 @@ export async function openServices(config: DaemonConfig, log: Logger): Promise<S
   const images = await ImageService.open({ root: layout, content, metadata, ingestMaxAgeMs: 24 * 3600_000 });
   const events = new EventBus();
   images.events.on('event', (e) => { events.publish({ Type: 'image', Action: e.Action, id: e.Actor.ID, attributes: e.Actor.Attributes }); });
-  const runtime = new Runtime({ dataRoot: layout, stateDir: process.env.BERTH_EXEC_ROOT ?? '/run/berth' });
+  const runtime = new Runtime({ dataRoot: layout, stateDir: process.env.BERTH_EXEC_ROOT ?? '/run/berth', timings: config.debug ? (l) => log.debug(l) : undefined });
   const snapshots = new Snapshotter(layout);
   // FROM an image that is not here pulls it, as the classic builder does (late-bound: services is built below)
   let self: Services | undefined;

@@ -13,7 +13,7 @@
 //
 // Only this folder mounts. Every method is safe to call after a berthd restart: state comes from state.json
 // reconciled with the exit file and `<runtime> state`.
-import { mkdir, rm, writeFile, readFile, readdir, open, rename } from 'node:fs/promises';
+import { mkdir, rm, writeFile, readFile, readdir, open, rename, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { existsSync, watch, constants } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,7 @@ import { execInContainer, type ExecOptions, type ExecSession } from './exec.ts';
 import { attach, type Attachment } from './attach.ts';
 import { changes, lowerDirsOf, type Change } from './changes.ts';
 import { sh, readExit, conmonAlive, processLive, isMountpoint, hostResolvConf } from './proc.ts';
+import { steps, type TimingSink } from './timing.ts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'dead';
 
@@ -61,6 +62,8 @@ export interface RuntimeOptions {
   stateDir?: string;
   /** Default OCI runtime; default: runtimeStatus().default. */
   runtime?: 'crun' | 'runc';
+  /** Receives one line of step timings per create/start/exit/delete (berthd's debug log). */
+  timings?: TimingSink;
 }
 
 export interface CreateOptions extends RunOptions {
@@ -83,11 +86,14 @@ export class Runtime {
   readonly root: DataRoot;
   readonly stateDir: string;
   private readonly defaultRuntime?: 'crun' | 'runc';
+  /** Step timings sink (debug); callers above may time their own steps through it too. */
+  readonly timings?: TimingSink;
 
   constructor(opts: RuntimeOptions) {
     this.root = opts.dataRoot;
     this.stateDir = opts.stateDir ?? '/run/berth';
     this.defaultRuntime = opts.runtime;
+    this.timings = opts.timings;
   }
 
   dir(id: string): string { return this.root.container(id); }
@@ -127,6 +133,7 @@ export class Runtime {
     if (!rt) throw failedPrecondition('no OCI runtime available (install crun or runc)', { code: 'RUNTIME_MISSING' });
     if (!status.conmon) throw failedPrecondition('conmon not found (install conmon)', { code: 'CONMON_MISSING' });
     const dir = this.dir(o.id);
+    const t = steps(this.timings, 'create', o.id);
     if (existsSync(join(dir, 'state.json'))) throw conflict(`container ${o.id} already exists`, { code: 'CONTAINER_EXISTS' });
     for (const d of ['rootfs', 'upper', 'work', 'exits']) await mkdir(join(dir, d), { recursive: true });
     const state: ContainerState = {
@@ -134,12 +141,15 @@ export class Runtime {
       pid: 0, exitCode: 0, oomKilled: false, error: '', createdAt: new Date().toISOString(), startedAt: ZERO_TIME,
       finishedAt: ZERO_TIME, chain: o.chain, mounts: o.rootfsMounts, stopSignal: o.image?.StopSignal, logSizeMax: o.logSizeMax,
     };
+    t.mark('dirs');
     try {
       await this.mountRootfs(o.id, o.rootfsMounts);
+      t.mark('mount');
       const rootfs = this.rootfs(o.id);
       const user = await resolveUser(rootfs, o.user ?? o.image?.User);
       const cwd = o.workdir || o.image?.WorkingDir || '/';
       await mkdir(join(rootfs, cwd), { recursive: true });
+      t.mark('user');
       const hostname = o.hostname || o.id.slice(0, 12);
       const etc = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
       await writeFile(etc.hostname, `${hostname}\n`);
@@ -150,7 +160,10 @@ export class Runtime {
       await writeFile(etc.resolvConf, o.resolvConf ?? await hostResolvConf());
       const spec = generateSpec(o, { rootfs, user, etc, cgroupV2: cgroupMode() === 'v2' });
       await writeFile(bundleFiles(dir).config, JSON.stringify(spec));
+      t.mark('spec');
       await this.launch(state);
+      t.mark('conmon');
+      t.done();
       return state;
     } catch (e) {
       await this.cleanupFailed(o.id);
@@ -210,6 +223,12 @@ export class Runtime {
   }
 
   private async markExited(s: ContainerState, code: number, error = ''): Promise<ContainerState> {
+    const t = steps(this.timings, 'exited', s.id);
+    if (this.timings) {
+      // how long after conmon wrote the exit file the exit was noticed (exit detection latency)
+      const st = await stat(this.exitFile(s.id)).catch(() => undefined);
+      if (st) this.timings(`exit ${s.id.slice(0, 12)}: noticed ${(Date.now() - st.mtimeMs).toFixed(1)} ms after the exit file`);
+    }
     s.status = 'exited';
     s.exitCode = code;
     s.oomKilled = existsSync(bundleFiles(this.dir(s.id)).oom);
@@ -218,8 +237,11 @@ export class Runtime {
     s.pid = 0;
     if (s.finishedAt === ZERO_TIME) s.finishedAt = new Date().toISOString();
     await this.save(s);
+    t.mark('save');
     // docker unmounts an ended container's rootfs; start() and mountedRootfs() mount it again. Busy: left.
     await sh('umount', [this.rootfs(s.id)]).catch(() => {});
+    t.mark('umount');
+    t.done();
     return s;
   }
 
@@ -232,7 +254,9 @@ export class Runtime {
 
   /** Starts a created container; an exited one is created again first (docker start/restart). */
   async start(id: string): Promise<ContainerState> {
+    const t = steps(this.timings, 'start', id);
     let s = await this.inspect(id);
+    t.mark('inspect');
     if (s.status === 'running' || s.status === 'paused') return s;
     if (s.status === 'exited') {
       await this.mountRootfs(id, s.mounts ?? []);
@@ -243,9 +267,12 @@ export class Runtime {
       await this.launch(s);
     }
     await runtimeCli(this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), ['start', id]);
+    t.mark('runtime start');
     s.status = 'running';
     s.startedAt = new Date().toISOString();
     await this.save(s);
+    t.mark('save');
+    t.done();
     return s;
   }
 
@@ -324,7 +351,9 @@ export class Runtime {
 
   /** Removes the container; a running one only with `force` (killed first), as docker rm -f. */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    const t = steps(this.timings, 'delete', id);
     const s = await this.inspect(id);
+    t.mark('inspect');
     if ((s.status === 'running' || s.status === 'paused') && !opts.force) {
       throw conflict(`You cannot remove a running container ${id}. Stop the container before attempting removal or force remove`, { code: 'CONTAINER_RUNNING' });
     }
@@ -332,10 +361,15 @@ export class Runtime {
       await this.kill(id, 'KILL').catch(() => {});
       await this.wait(id);
     }
+    t.mark('kill');
     await runtimeCli(this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), ['delete', '--force', id]).catch(() => {});
+    t.mark('runtime delete');
     await sh('umount', [this.rootfs(id)]).catch(() => {});
+    t.mark('umount');
     await rm(join(this.stateDir, 'socks', id), { force: true });
     await rm(this.dir(id), { recursive: true, force: true });
+    t.mark('rm');
+    t.done();
   }
 
   /** Every container's reconciled state (call on daemon start: it updates records of containers that ended). */

@@ -19,4 +19,5 @@ export { changes, lowerDirsOf, type Change } from './changes.ts';
 export { cgroupStats, containerPids, top, cgroupDir, type CgroupStats } from './stats.ts';
 export { DetachKeys, parseDetachKeys } from './detach.ts';
 export { parseRestartPolicy, restartDelay, validateRestartPolicy, type RestartPolicy, type RestartInput } from './restart.ts';
+export { steps, type Steps, type TimingSink } from './timing.ts';
 export { Supervisor, type SuperviseOptions, type SupervisorEvents } from './supervisor.ts';

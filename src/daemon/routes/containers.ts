@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { invalidArgument, conflict, isKind } from '../../errors/index.ts';
 import {
   DEFAULT_PATH, runtimeStatus, top as topOf, type ContainerState, type MountSpec, type PortMapping, type Attached,
-  restartDelay, validateRestartPolicy, type RestartPolicy,
+  restartDelay, validateRestartPolicy, type RestartPolicy, steps,
 } from '../../runtime/index.ts';
 import type { Router, Context } from '../router.ts';
 import type { Services } from '../services.ts';
@@ -86,6 +86,7 @@ function execError(e: unknown, cmd: string): unknown {
 
 async function create(ctx: Context): Promise<void> {
   const s = ctx.services;
+  const t = steps(s.runtime.timings, 'route create', '');
   const store = await containerStore(s);
   const body = (await ctx.readJSON<CreateBody>()) ?? {};
   const rawName = ctx.query.get('name') ?? '';
@@ -99,9 +100,11 @@ async function create(ctx: Context): Promise<void> {
   const policy = (hc.RestartPolicy ?? { Name: '' }) as RestartPolicy;
   validateRestartPolicy({ Name: policy.Name ?? '', MaximumRetryCount: policy.MaximumRetryCount });
   if (hc.AutoRemove && policy.Name && policy.Name !== 'no') throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
+  t.mark('image');
   const chain = await s.snapshots.unpackImage(s.content, img.layers.map((l) => ({ digest: l.digest, diffId: l.diffId })));
   const id = randomBytes(32).toString('hex');
   const rootfsMounts = await s.snapshots.mounts(chain, s.runtime.upperDir(id), s.runtime.workDir(id));
+  t.mark('snapshots');
   const imageCfg = cfg as { Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string; StopSignal?: string };
   const entrypoint = body.Entrypoint ?? undefined;
   const cmd = body.Cmd?.length ? body.Cmd : undefined;
@@ -114,6 +117,7 @@ async function create(ctx: Context): Promise<void> {
   const net = attached ? { netns: attached.netnsPath } : netw.kind === 'host' ? 'host' as const : 'none' as const;
   const resolved = await resolveMounts(s, hc, Object.keys((cfg as { Volumes?: Record<string, unknown> }).Volumes ?? {}));
   const mounts = resolved.map((m) => m.spec);
+  t.mark('network+volumes');
   try {
     await s.runtime.create({
       id, chain, rootfsMounts, image: imageCfg, cmd, entrypoint, env: body.Env ?? undefined, user: body.User || undefined,
@@ -131,6 +135,7 @@ async function create(ctx: Context): Promise<void> {
     if (attached) await leaveNetwork(s, id);
     throw execError(e, argv[0]!);
   }
+  t.mark('runtime');
   // docker's copy-up: an empty volume first mounted over an image path gets the image's files there
   for (const m of resolved) if (m.volume) await volumesOf(s).populate(m.volume, s.runtime.rootfs(id), m.spec.target).catch(() => false);
   const env = body.Env ?? [];
@@ -151,6 +156,8 @@ async function create(ctx: Context): Promise<void> {
     ...(attached ? { NetworkIP: attached.ip, NetworkGateway: attached.gateway, NetworkMac: attached.mac, NetworkPrefixLen: attached.prefixLen } : {}),
   };
   await store.put(rec);
+  t.mark('record');
+  t.done();
   publish(s, rec, 'create');
   ctx.json({ Id: id, Warnings: [] }, 201);
 }
@@ -171,7 +178,14 @@ function monitor(s: Services, r: ContainerRecord): void {
   void s.runtime.wait(r.Id).then(async (st) => {
     runningCache.set(r.Id, st);
     publish(s, r, 'die', { exitCode: String(st.exitCode) });
-    if (r.HostConfig.AutoRemove) { mon.delete(r.Id); await removeContainer(s, r, true); return; }
+    if (r.HostConfig.AutoRemove) {
+      mon.delete(r.Id);
+      const t = steps(s.runtime.timings, 'auto-remove', r.Id);
+      await removeContainer(s, r, true);
+      t.mark('removed');
+      t.done();
+      return;
+    }
     const policy = (r.HostConfig.RestartPolicy ?? { Name: '' }) as RestartPolicy;
     const delay = restartDelay({
       policy, exitCode: st.exitCode, restartCount: r.RestartCount, stoppedByUser: !!r.ManuallyStopped,
