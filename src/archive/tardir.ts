@@ -28,6 +28,26 @@ export interface TarDirectoryOptions {
   prefix?: string;
   /** Return false to leave a path (relative, '/'-separated) out; a directory left out loses its subtree. */
   filter?: (rel: string, type: EntryType) => boolean;
+  /** Owner names from the host's /etc/passwd and /etc/group, as Go's tar.FileInfoHeader fills them for docker cp/export. */
+  hostNames?: boolean;
+  /**
+   * Entries by relative path that the tar shows as given: added in walk order when the path is missing on disk,
+   * or overriding the stat'ed header fields when it exists (docker export's init-layer files).
+   */
+  overlay?: Map<string, Omit<TarHeader, 'name'>>;
+}
+
+/** uid → name and gid → name from an /etc/passwd- or /etc/group-style file (first match wins, as getpwuid). */
+function idNames(file: string): Map<number, string> {
+  const m = new Map<number, string>();
+  let text = '';
+  try { text = fs.readFileSync(file, 'utf8'); } catch { return m; }
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    const id = Number(f[2]);
+    if (f.length > 2 && f[0] && Number.isInteger(id) && !m.has(id)) m.set(id, f[0]);
+  }
+  return m;
 }
 
 const BATCH = 64;
@@ -67,11 +87,19 @@ async function* walk(dir: string, opts: TarDirectoryOptions, diff: boolean): Asy
   const prefix = opts.prefix ? opts.prefix.replace(/^\/+|\/+$/g, '') : '';
   const named = (rel: string) => (prefix ? (rel ? `${prefix}/${rel}` : prefix) : rel);
   const clamp = (t: number) => Math.floor(opts.mtimeClamp !== undefined ? Math.min(t, opts.mtimeClamp) : t);
+  const users = opts.hostNames ? idNames('/etc/passwd') : undefined;
+  const groups = opts.hostNames ? idNames('/etc/group') : undefined;
+  const overlay = opts.overlay ?? new Map<string, Omit<TarHeader, 'name'>>();
+  const withNames = (h: TarHeader): TarHeader => {
+    if (users?.has(h.uid)) h.uname = users.get(h.uid);
+    if (groups?.has(h.gid)) h.gname = groups.get(h.gid);
+    return h;
+  };
 
   function header(rel: string, st: Stats, type: EntryType): TarHeader {
     const uid = opts.owner ? opts.owner.uid : opts.idMap ? opts.idMap.uid(Number(st.uid)) : Number(st.uid);
     const gid = opts.owner ? opts.owner.gid : opts.idMap ? opts.idMap.gid(Number(st.gid)) : Number(st.gid);
-    const h: TarHeader = { name: named(rel), type, mode: Number(st.mode) & 0o7777, uid, gid, size: 0, mtime: clamp(Number(st.mtimeMs) / 1000) };
+    const h: TarHeader = withNames({ name: named(rel), type, mode: Number(st.mode) & 0o7777, uid, gid, size: 0, mtime: clamp(Number(st.mtimeMs) / 1000) });
     const x = xattrs.get(rel);
     if (x) {
       const kept = new Map([...x].filter(([k]) => !k.startsWith('trusted.overlay.') && !k.startsWith('user.overlay.')));
@@ -82,20 +110,34 @@ async function* walk(dir: string, opts: TarDirectoryOptions, diff: boolean): Asy
 
   async function* visit(rel: string): AsyncGenerator<PackEntry> {
     const abs = rel ? join(dir, rel) : dir;
-    const names = (await readdir(abs)).sort(byBytes);
+    const onDisk = await readdir(abs);
+    const here = new Set(onDisk);
+    const added: string[] = [];
+    for (const k of overlay.keys()) {
+      const slash = k.lastIndexOf('/');
+      const parent = slash < 0 ? '' : k.slice(0, slash);
+      if (parent === rel && !here.has(k.slice(slash + 1))) added.push(k.slice(slash + 1));
+    }
+    const names = [...onDisk, ...added].sort(byBytes);
     // lstat a batch of names at once and prefetch small files' contents: the thread pool works ahead of the
     // consumer, bounded to BATCH × PREFETCH_MAX bytes.
     for (let b = 0; b < names.length; b += BATCH) {
       const batch = names.slice(b, b + BATCH);
-      const stats = await Promise.all(batch.map((n) => lstatCb(join(abs, n))));
-      const bodies = stats.map((st, i) => (st.isFile() && st.size <= PREFETCH_MAX && st.nlink === 1
+      const stats = await Promise.all(batch.map((n) => (here.has(n) ? lstatCb(join(abs, n)) : undefined)));
+      const bodies = stats.map((st, i) => (st && st.isFile() && st.size <= PREFETCH_MAX && st.nlink === 1
         ? readSmall(join(abs, batch[i]!), Number(st.size)) : undefined));
       // Never leave a prefetch rejection unhandled when an earlier entry throws.
       for (const pr of bodies) pr?.catch(() => {});
       for (let i = 0; i < batch.length; i++) {
         const name = batch[i]!;
-        const st = stats[i]!;
         const r = rel ? `${rel}/${name}` : name;
+        const over = overlay.get(r);
+        const st = stats[i];
+        if (!st || (over && over.type !== 'dir')) {
+          // an overlay entry stands for the path whole (a directory on disk keeps its walk)
+          if (over && (!opts.filter || opts.filter(r, over.type))) yield { header: withNames({ ...over, name: named(r) }) };
+          continue;
+        }
         const p = join(abs, name);
         let type: EntryType;
         if (st.isDirectory()) type = 'dir';
@@ -139,7 +181,7 @@ async function* walk(dir: string, opts: TarDirectoryOptions, diff: boolean): Asy
             break;
           case 'dir': {
             const opaque = diff && xattrs.get(r)?.get(OVERLAY_OPAQUE_XATTR)?.toString() === 'y';
-            yield { header: h };
+            yield { header: over ? withNames({ ...over, name: h.name }) : h };
             if (opaque) yield { header: { ...header(`${r}/${WHITEOUT_OPAQUE}`, st, 'file'), mode: Number(st.mode) & 0o777 } };
             yield* visit(r);
             break;

@@ -6,7 +6,7 @@ import { lstat, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument, notFound, isKind } from '../../errors/index.ts';
-import { tarDirectory, diffDirectory, applyLayer } from '../../archive/index.ts';
+import { tarDirectory, diffDirectory, applyLayer, type TarHeader } from '../../archive/index.ts';
 import { parseNormalizedNamed, withTag, withDefaultTag } from '../../reference/index.ts';
 import { applyChanges, MT, type ContainerConfig, type ImageConfig } from '../../images/index.ts';
 import { createLease, addLeaseResources, deleteLease } from '../../metadata/index.ts';
@@ -85,8 +85,8 @@ async function getArchive(ctx: Context): Promise<void> {
   const base = posix.basename(host);
   const parent = posix.dirname(host);
   const tar = path.endsWith('/.')
-    ? tarDirectory(host, { xattrs: false })
-    : tarDirectory(parent, { xattrs: false, filter: (rel) => rel === base || rel.startsWith(base + '/') });
+    ? tarDirectory(host, { xattrs: false, hostNames: true })
+    : tarDirectory(parent, { xattrs: false, hostNames: true, filter: (rel) => rel === base || rel.startsWith(base + '/') });
   ctx.res.writeHead(200, headers);
   await pipeline(tar, ctx.res).catch(() => { ctx.res.destroy(); });
 }
@@ -103,10 +103,27 @@ async function putArchive(ctx: Context): Promise<void> {
   ctx.empty(200);
 }
 
+/**
+ * What moby's init layer (daemon/initlayer, the `<id>-init` overlay) puts under every container's rootfs and
+ * `docker export` therefore lists: empty 0755 mount points, /dev/pts and /dev/shm, /etc/mtab → /proc/mounts.
+ * berth has no init layer (the runtime makes its mount points), so export shows them as docker's would be.
+ */
+function initLayer(mtime: number): Map<string, Omit<TarHeader, 'name'>> {
+  const file = { type: 'file', mode: 0o755, uid: 0, gid: 0, size: 0, mtime } as const;
+  const dir = { ...file, type: 'dir' } as const;
+  return new Map<string, Omit<TarHeader, 'name'>>([
+    ['.dockerenv', file], ['dev/console', file], ['dev/pts', dir], ['dev/shm', dir],
+    ['etc/hostname', file], ['etc/hosts', file], ['etc/resolv.conf', file],
+    ['etc/mtab', { ...file, type: 'symlink', mode: 0o777, linkname: '/proc/mounts' }],
+  ]);
+}
+
 async function exportRoute(ctx: Context): Promise<void> {
-  const { root } = await target(ctx);
+  const { s, id, root } = await target(ctx);
+  const created = Date.parse((await containerStore(s)).get(id).Created) / 1000;
   ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
-  await pipeline(tarDirectory(root, { xattrs: false }), ctx.res).catch(() => { ctx.res.destroy(); });
+  const tar = tarDirectory(root, { xattrs: false, hostNames: true, overlay: initLayer(Math.floor(created || Date.now() / 1000)) });
+  await pipeline(tar, ctx.res).catch(() => { ctx.res.destroy(); });
 }
 
 /** `docker commit`: the container's writable layer on top of its image, with -c changes, -m and -a. */
