@@ -32,7 +32,9 @@ export async function prepareBuild(o: {
   const cleanup = () => rm(work, { recursive: true, force: true });
   let context: LazyContext;
   try {
-    context = await LazyContext.receive(o.body, work, { dockerfile: q.dockerfile || undefined, signal: o.signal });
+    context = await LazyContext.receive(o.body, work, {
+      dockerfile: q.dockerfile || undefined, signal: o.signal, hashes: q.options.noCache ? undefined : o.builder.contextHashes,
+    });
   } catch (e) {
     await cleanup();
     throw e;

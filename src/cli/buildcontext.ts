@@ -65,7 +65,8 @@ export async function prepareContext(dir: string, dockerfile?: string | { conten
   const keep = new Set([name, '.dockerignore']);
   const ig = ignore().add(patterns);
   const hasExceptions = patterns.some((p) => p.startsWith('!'));
-  const excluded = (rel: string) => !keep.has(rel) && ig.ignores(rel);
+  // without patterns nothing is excluded (the matcher costs ~25 µs a path even then)
+  const excluded = patterns.length ? (rel: string) => !keep.has(rel) && ig.ignores(rel) : () => false;
 
   // Synchronous on purpose: the CLI does nothing else meanwhile, and an await per file (readFile's four
   // thread-pool hops) made a 2,000-file context take ~1-2 s; sync reads from the page cache take ~60 ms.
@@ -96,7 +97,8 @@ export async function prepareContext(dir: string, dockerfile?: string | { conten
     yield* walk(root, '');
     if (extra) yield { name: extra.name, type: '0', mode: 0o644, mtime: Math.floor(Date.now() / 1000), size: extra.content.length, body: extra.content };
   }
-  const tar = Readable.from(packEntries(entries()), { objectMode: false, highWaterMark: 4 * CHUNK });
+  // objectMode: the 1 MiB chunks go to the socket as they are (a byte-mode stream re-slices them)
+  const tar = Readable.from(packEntries(entries()), { objectMode: true, highWaterMark: 4 });
   return { tar, dockerfile: name };
 }
 

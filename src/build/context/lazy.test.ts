@@ -53,3 +53,47 @@ test('the index answers COPY digests exactly as the extracted directory would, w
     await rm(base, { recursive: true, force: true });
   }
 });
+
+test('ContextHashCache: a rebuild reuses digests of old files, re-hashes racy ones and sees edits', async () => {
+  const { ContextHashCache } = await import('./lazy.ts');
+  const { utimes } = await import('node:fs/promises');
+  const base = await mkdtemp(join(tmpdir(), 'berth-lazyh-'));
+  try {
+    const src = join(base, 'src');
+    await mkdir(src);
+    await writeFile(join(src, 'Dockerfile'), 'FROM scratch\nCOPY . /\n');
+    await writeFile(join(src, 'old.txt'), 'aaaa');
+    await writeFile(join(src, 'new.txt'), 'bbbb');
+    const old = Date.now() / 1000 - 3600;
+    await utimes(join(src, 'old.txt'), old, old);
+    const hashes = new ContextHashCache();
+    let n = 0;
+    const receive = async () => {
+      const tar = join(base, `ctx${n}.tar`);
+      execFileSync('tar', ['-C', src, '-cf', tar, '.']);
+      return LazyContext.receive(createReadStream(tar), join(base, `w${n++}`), { hashes });
+    };
+    const first = await receive();
+    const d1 = { old: first.digestFor(['old.txt']), neu: first.digestFor(['new.txt']) };
+    // same size, new content: new.txt's mtime is recent (racy), so it is hashed again and the edit is seen
+    await writeFile(join(src, 'new.txt'), 'cccc');
+    const second = await receive();
+    assert.equal(second.digestFor(['old.txt']), d1.old);
+    assert.notEqual(second.digestFor(['new.txt']), d1.neu);
+    // an edit that changes the mtime is seen even for an old entry
+    await writeFile(join(src, 'old.txt'), 'dddd');
+    assert.notEqual((await receive()).digestFor(['old.txt']), d1.old);
+    // the documented trade-off: same size, mtime reset to the old value → the cached digest is kept
+    await utimes(join(src, 'old.txt'), old, old);
+    const fourth = await receive();
+    await writeFile(join(src, 'old.txt'), 'eeee');
+    await utimes(join(src, 'old.txt'), old, old);
+    assert.equal((await receive()).digestFor(['old.txt']), fourth.digestFor(['old.txt']));
+    // without the cache the digest is always the content's
+    const tar = join(base, 'plain.tar');
+    execFileSync('tar', ['-C', src, '-cf', tar, '.']);
+    assert.notEqual((await LazyContext.receive(createReadStream(tar), join(base, 'plain'))).digestFor(['old.txt']), fourth.digestFor(['old.txt']));
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});

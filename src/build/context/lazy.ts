@@ -7,12 +7,11 @@
 // source's path, hardlinks, devices, directories without their own entry) returns undefined: the caller then
 // extracts and works on disk as before. Memory: the index only (one small record per entry).
 import type { Readable } from 'node:stream';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
-import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  decompress, decodeBlock, finishHeader, isMetaFlag, isZeroBlock, parsePax, BLOCK, type EntryType, type PackEntry, type TarHeader,
+  decompress, detectCompression, peek, decodeBlock, finishHeader, isMetaFlag, isZeroBlock, parsePax, BLOCK, type EntryType, type PackEntry, type TarHeader,
 } from '../../archive/index.ts';
 import { Digester, digestOf, type Digest } from '../../digest/index.ts';
 import { invalidArgument, notFound } from '../../errors/index.ts';
@@ -40,7 +39,8 @@ interface IndexEntry {
  * Every chunk is also handed to `sink` once, in order (the copy of the tar kept on disk).
  */
 class ByteReader {
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private have = 0;
   private done = false;
   pos = 0;
 
@@ -53,38 +53,114 @@ class ByteReader {
     const chunk = Buffer.isBuffer(n.value) ? n.value : Buffer.from(n.value);
     const w = this.sink(chunk);
     if (w) await w;
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    this.chunks.push(chunk);
+    this.have += chunk.length;
     return true;
   }
 
-  /** n bytes, or fewer only at the end of the stream. */
-  async exact(n: number): Promise<Buffer> {
-    while (this.buf.length < n && (await this.more()));
-    const out = this.buf.subarray(0, Math.min(n, this.buf.length));
-    this.buf = this.buf.subarray(out.length);
+  /** Up to n bytes from the first buffered chunk (reading one when none is). */
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    const out = n >= first.length ? first : first.subarray(0, n);
+    if (out === first) this.chunks.shift(); else this.chunks[0] = first.subarray(n);
+    this.have -= out.length;
     this.pos += out.length;
     return out;
   }
 
+  /** n bytes, or fewer only at the end of the stream. */
+  async exact(n: number): Promise<Buffer> {
+    while (this.have < n && (await this.more()));
+    if (!this.have) return Buffer.alloc(0);
+    if (this.chunks[0]!.length >= n) return this.take(n);
+    const parts: Buffer[] = [];
+    for (let left = Math.min(n, this.have); left > 0;) { const b = this.take(left); parts.push(b); left -= b.length; }
+    return Buffer.concat(parts);
+  }
+
   async *slices(n: number): AsyncGenerator<Buffer> {
     while (n > 0) {
-      if (!this.buf.length && !(await this.more())) throw truncated();
-      const out = this.buf.subarray(0, Math.min(n, this.buf.length));
-      this.buf = this.buf.subarray(out.length);
-      this.pos += out.length;
+      if (!this.have && !(await this.more())) throw truncated();
+      const out = this.take(n);
       n -= out.length;
       yield out;
     }
   }
 
   async skip(n: number): Promise<void> {
-    for await (const _ of this.slices(n)) void _;
+    while (n > 0) {
+      if (!this.have && !(await this.more())) throw truncated();
+      n -= this.take(n).length;
+    }
   }
 
   /** Reads (and passes to the sink) whatever follows, e.g. the end-of-archive blocks. */
   async drain(): Promise<void> {
-    this.buf = Buffer.alloc(0);
-    while (await this.more()) this.buf = Buffer.alloc(0);
+    this.chunks = [];
+    this.have = 0;
+    while (await this.more()) { this.chunks = []; this.have = 0; }
+  }
+}
+
+/**
+ * Appends to a file in ~1 MiB writev batches with one write in flight: a write per 64 KiB request chunk
+ * (a WriteStream) cost more main-thread time than the hashing.
+ */
+class BatchWriter {
+  private batch: Buffer[] = [];
+  private size = 0;
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly fh: FileHandle) {}
+
+  async write(b: Buffer): Promise<void> {
+    this.batch.push(b);
+    this.size += b.length;
+    if (this.size >= 1 << 20) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    await this.inFlight;
+    const batch = this.batch;
+    this.batch = [];
+    this.size = 0;
+    if (batch.length) this.inFlight = this.fh.writev(batch);
+  }
+
+  async end(): Promise<void> {
+    await this.flush();
+    await this.inFlight;
+  }
+}
+
+/**
+ * Content digests of context files seen before, keyed by (path, size, mtime, mode) as the tar header gives
+ * them, so a no-change rebuild does not hash the context again (BuildKit's local source keeps a similar
+ * stat-keyed cache). The trade-off: a file rewritten with the same size, mode and (whole-second) mtime would
+ * keep its old digest. As git does against "racy" index entries, a digest is trusted only for files whose
+ * mtime is at least 2 s older than the moment the digest was taken, so an edit right after a build is always
+ * seen; only a deliberate mtime reset (touch -d, an extraction keeping old mtimes) with the same size can
+ * fool it, and `--no-cache` does not consult it either. Bounded: the oldest entries go beyond `max`.
+ */
+export class ContextHashCache {
+  private readonly map = new Map<string, { digest: Digest; at: number }>();
+
+  constructor(private readonly max = 200_000) {}
+
+  private static key(rel: string, size: number, mtime: number, mode: number): string {
+    return `${size}\0${mtime}\0${mode}\0${rel}`;
+  }
+
+  get(rel: string, size: number, mtime: number, mode: number): Digest | undefined {
+    const hit = this.map.get(ContextHashCache.key(rel, size, mtime, mode));
+    return hit && mtime <= hit.at - 2 ? hit.digest : undefined;
+  }
+
+  set(rel: string, size: number, mtime: number, mode: number, digest: Digest): void {
+    const k = ContextHashCache.key(rel, size, mtime, mode);
+    this.map.delete(k);
+    this.map.set(k, { digest, at: Date.now() / 1000 });
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
 }
 
@@ -150,7 +226,9 @@ export class LazyContext {
    * Streams `body` (plain, gzip or zstd tar) to `<workDir>/context.tar`, indexes it, reads the Dockerfile and
    * the ignore file from it. Errors as receiveContext ("Cannot locate specified Dockerfile: X", ...).
    */
-  static async receive(body: Readable, workDir: string, opts: { dockerfile?: string; signal?: AbortSignal } = {}): Promise<LazyContext> {
+  static async receive(
+    body: Readable, workDir: string, opts: { dockerfile?: string; signal?: AbortSignal; hashes?: ContextHashCache } = {},
+  ): Promise<LazyContext> {
     await mkdir(workDir, { recursive: true });
     const tarPath = join(workDir, 'context.tar');
     const requested = opts.dockerfile || 'Dockerfile';
@@ -164,39 +242,40 @@ export class LazyContext {
     // One pass: the body is indexed (and every file hashed) as it streams in, while the same bytes go to
     // context.tar for a later extraction or in-place read. Reading the file back afterwards cost one
     // thread-pool round trip per entry (~0.5-1 s for 2,000 files under load).
-    const { stream } = await decompress(body);
-    const out = createWriteStream(tarPath);
-    const outError = new Promise<never>((_, rej) => out.once('error', rej));
-    outError.catch(() => {});
-    const sink = (b: Buffer): Promise<void> | void => {
-      if (out.write(b)) return;
-      return Promise.race([once(out, 'drain').then(() => {}), outError]);
-    };
+    // An uncompressed body (what both CLIs send) is read as it is, without a PassThrough in between.
+    const { head, stream: peeked } = await peek(body, 6);
+    const stream = detectCompression(head) === 'none' ? peeked : (await decompress(peeked)).stream;
+    const fh = await open(tarPath, 'w');
+    const out = new BatchWriter(fh);
     try {
-      const reader = new ByteReader((stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](), sink);
+      const reader = new ByteReader((stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](), (b) => out.write(b));
       for await (const { header: h, offset, body: data } of scanTar(reader)) {
         opts.signal?.throwIfAborted();
         const rel = clean(h.name.replace(/^\/+/, ''));
         if (rel === '..' || rel.startsWith('../')) continue; // extraction refuses it; the index ignores it
         const e: IndexEntry = { type: h.type, mode: h.mode & 0o7777, size: h.size, mtime: h.mtime, ...(h.linkname !== undefined ? { linkname: h.linkname } : {}) };
         if (h.type === 'file') {
-          const d = new Digester();
           const keep = wanted.has(rel) ? [] as Buffer[] : undefined;
+          const known = keep ? undefined : opts.hashes?.get(rel, h.size, h.mtime, e.mode);
+          const d = known ? undefined : new Digester();
           for await (const part of data) {
-            d.update(part);
+            d?.update(part);
             keep?.push(Buffer.from(part));
           }
-          e.digest = d.digest();
+          e.digest = known ?? d!.digest();
+          if (!known) opts.hashes?.set(rel, h.size, h.mtime, e.mode, e.digest);
           e.offset = offset;
           if (keep) small.set(rel, Buffer.concat(keep));
         }
         index.set(rel, e);
       }
-      await Promise.race([new Promise<void>((res) => out.end(res)), outError]);
+      await out.end();
     } catch (err) {
-      out.destroy();
       stream.destroy();
+      await out.end().catch(() => {});
       throw err;
+    } finally {
+      await fh.close();
     }
     let dockerfilePath = dfRel;
     let dockerfile = small.get(dfRel);

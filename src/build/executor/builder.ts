@@ -11,7 +11,7 @@ import type { ImageService } from '../../images/index.ts';
 import { MT } from '../../images/index.ts';
 import type { Snapshotter } from '../../snapshot/index.ts';
 import type { BuildRuntime } from './run.ts';
-import type { LazyContext } from '../context/lazy.ts';
+import { ContextHashCache, type LazyContext } from '../context/lazy.ts';
 import type { DataRoot } from '../../layout/index.ts';
 import { parseNormalizedNamed, withDefaultTag, familiar, type Reference } from '../../reference/index.ts';
 import { shortId, type Digest } from '../../digest/index.ts';
@@ -69,6 +69,8 @@ export interface BuilderDeps {
 
 export class Builder {
   private cache?: BuildCache;
+  /** Digests of context files by stat, across builds (see ContextHashCache for the trade-off). */
+  readonly contextHashes = new ContextHashCache();
 
   constructor(private readonly deps: BuilderDeps) {
     // Cache records keep their configs and layers alive through image GC until `builder prune`.
