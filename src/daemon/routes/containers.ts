@@ -143,7 +143,7 @@ async function create(ctx: Context): Promise<void> {
     Id: id, Name: name, Created: new Date().toISOString(), Image: img.id, ImageName: body.Image,
     Path: argv[0]!, Args: argv.slice(1),
     Config: {
-      ...body, Hostname: body.Hostname || id.slice(0, 12), Env: [...(imageCfg.Env ?? [DEFAULT_PATH]), ...env],
+      ...body, Hostname: body.Hostname || id.slice(0, 12), Env: imageCfg.Env?.length || env.length ? [...(imageCfg.Env ?? []), ...env] : null,
       Cmd: cmd ?? (entrypoint ? null : imageCfg.Cmd ?? null), Entrypoint: entrypoint ?? imageCfg.Entrypoint ?? null,
       WorkingDir: body.WorkingDir || imageCfg.WorkingDir || '', Labels: body.Labels ?? {}, HostConfig: undefined,
     },
