@@ -2,7 +2,7 @@
 // the X-Docker-Container-Path-Stat header), `GET /containers/{id}/export`, and `POST /commit` (the writable
 // layer → a new image). Paths are resolved inside the container's mounted rootfs with symlinks followed
 // as the container would see them — never out to the host (berthd runs as root).
-import { lstat, readlink, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument, notFound, isKind } from '../../errors/index.ts';
@@ -13,6 +13,7 @@ import { createLease, addLeaseResources, deleteLease } from '../../metadata/inde
 import type { Router, Context } from '../router.ts';
 import type { Services } from '../services.ts';
 import { containerStore } from './container-store.ts';
+import { legacyConfig } from './image-inspect.ts';
 
 /**
  * Resolves a container path to a host path under `root`, following symlinks (at most 40, as the kernel) with
@@ -126,7 +127,21 @@ async function exportRoute(ctx: Context): Promise<void> {
   await pipeline(tar, ctx.res).catch(() => { ctx.res.destroy(); });
 }
 
-/** `docker commit`: the container's writable layer on top of its image, with -c changes, -m and -a. */
+/** The runtime's bind-mount points in a writable layer: docker keeps them in the `-init` layer, never in a commit. */
+const MOUNT_POINTS = new Set(['.dockerenv', 'dev', 'proc', 'sys', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf']);
+
+/** A filter for diffDirectory leaving out the mount points, and /etc itself when they are all it holds. */
+async function commitFilter(upper: string): Promise<(rel: string) => boolean> {
+  const etc = await readdir(join(upper, 'etc')).catch(() => undefined);
+  const onlyMounts = !!etc && etc.every((n) => MOUNT_POINTS.has(`etc/${n}`));
+  return (rel) => !MOUNT_POINTS.has(rel) && !(onlyMounts && rel === 'etc');
+}
+
+/**
+ * `docker commit`: the container's writable layer on top of its image, with -c changes, -m and -a. As moby's
+ * daemon/commit.go: the new Config is the container's Config with the changes applied, container_config the
+ * container's Config as it was, and history's created_by the container's command line.
+ */
 async function commit(ctx: Context): Promise<void> {
   const s = ctx.services;
   const r = (await containerStore(s)).get(ctx.query.get('container') ?? '');
@@ -142,23 +157,23 @@ async function commit(ctx: Context): Promise<void> {
   try {
     let layer;
     try {
-      layer = await s.content.put(diffDirectory(s.runtime.upperDir(r.Id)));
+      const upper = s.runtime.upperDir(r.Id);
+      layer = await s.content.put(diffDirectory(upper, { filter: await commitFilter(upper) }));
     } finally {
       if (paused) await s.runtime.resume(r.Id).catch(() => {});
     }
     await addLeaseResources(s.metadata, lease.id, [layer.digest]);
     const base: ImageConfig = await s.images.configOf(r.Image as never);
-    const c = r.Config;
-    const merged: ContainerConfig = {
-      ...(base.config ?? {}), Env: c.Env ?? undefined, Cmd: c.Cmd ?? undefined, Entrypoint: c.Entrypoint ?? undefined,
-      WorkingDir: c.WorkingDir ?? '', User: c.User ?? '', Labels: { ...(base.config?.Labels ?? {}), ...(c.Labels ?? {}) }, ...overrides,
-    } as ContainerConfig;
+    // the record keeps the create body whole; its HostConfig and NetworkingConfig are not part of a Config
+    const { HostConfig: _h, NetworkingConfig: _n, ...own } = r.Config as Record<string, unknown>;
+    const c = legacyConfig({ ...(base.config ?? {}), ...own }) as ContainerConfig;
+    const merged: ContainerConfig = { ...c, ...overrides } as ContainerConfig;
     const config = applyChanges(merged, ctx.query.getAll('changes').flatMap((x) => x.split('\n')).filter(Boolean));
     const created = new Date().toISOString();
     const author = ctx.query.get('author') ?? '';
     const comment = ctx.query.get('comment') ?? '';
     const img = {
-      ...base, created, config, container: r.Id, ...(author ? { author } : {}), ...(comment ? { comment } : {}),
+      ...base, created, config, container: r.Id, container_config: c, ...(author ? { author } : {}), ...(comment ? { comment } : {}),
       history: [...(base.history ?? []), { created, ...(author ? { author } : {}), ...(comment ? { comment } : {}), created_by: [r.Path, ...r.Args].join(' ') }],
       rootfs: { type: 'layers', diff_ids: [...(base.rootfs?.diff_ids ?? []), layer.digest] },
     };
