@@ -14,7 +14,7 @@ export { attach, frames, type Attachment } from './attach.ts';
 export { attachRelay } from './relay.ts';
 export { execInContainer, type ExecOptions, type ExecSession } from './exec.ts';
 export { Volumes, type VolumeInfo } from './volumes.ts';
-export { Networks, defaultBridge, subnetsOverlap, type NetworkDef, type NetworksOptions, type PortMapping, type Attached } from './network.ts';
+export { Networks, defaultBridge, subnetsOverlap, bridgeNameFor, hostRoutes, type NetworkDef, type NetworksOptions, type PortMapping, type Attached } from './network.ts';
 export { changes, lowerDirsOf, type Change } from './changes.ts';
 export { cgroupStats, containerPids, top, cgroupDir, type CgroupStats } from './stats.ts';
 export { DetachKeys, parseDetachKeys } from './detach.ts';

@@ -3,11 +3,17 @@
 // from a JSON description on stdin, `netavark teardown` undoes it from the same JSON. Verified here: a
 // container on 10.88.x.0/24 answers on its own address, on 127.0.0.1:<hostPort> and on the host's address.
 //
-// <stateDir>/networks/ipam-<network>.json      allocated addresses → container ids (until reboot, as netns)
+// <stateDir>/networks/ipam-<bridge>.json       allocated addresses → container ids (until reboot, as netns);
+//                                              keyed by the bridge interface, unique per network and daemon
 // <stateDir>/networks/ctr-<container id>.json  the netavark options used at setup (replayed at teardown)
+// <stateDir>/networks/ports/<proto>-<port>     a published host port → container id, created exclusively, so
+//                                              daemons sharing the host never hand out the same port
 // /run/netns/berth-<container id>              the namespace (bind mount made by `ip netns add`)
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, rm, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { PortClaims } from './ports.ts';
 import { join } from 'node:path';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { atomicWriteJSON, readJSON } from '../fsutil/index.ts';
@@ -36,10 +42,50 @@ export interface NetworksOptions {
   pools?: { base: string; size: number }[];
   /** The aardvark-dns binary; default: podman's. */
   aardvark?: string;
+  /** The default bridge's interface (daemon.json `bridge`); default `berth0` (see bridgeNameFor). */
+  bridge?: string;
+  /**
+   * Where the default bridge's subnet and user networks' subnets are first looked for when nothing is
+   * configured (bridgeNameFor's hash of the data root), so that daemons on different data roots start apart.
+   * Undefined: 10.88.0.0/16 and the pools' first subnet, as before.
+   */
+  seed?: number;
+  /** IPv4 routes on the host, avoided when choosing subnets (docker does the same); default /proc/net/route. */
+  hostRoutes?: () => { iface: string; subnet: string }[];
+}
+
+/**
+ * The default bridge's interface and subnet seed for a data root: `berth0` for the standard one, else
+ * `berth` + 6 hex of the data root's sha256 (≤ 15 chars), so two daemons on one host never share a bridge.
+ */
+export function bridgeNameFor(dataRoot: string, standard = '/var/lib/berth'): { bridge: string; seed?: number } {
+  if (dataRoot.replace(/\/+$/, '') === standard) return { bridge: 'berth0' };
+  const h = createHash('sha256').update(dataRoot).digest();
+  return { bridge: `berth${h.toString('hex').slice(0, 6)}`, seed: h.readUInt32BE(4) };
+}
+
+/** The host's IPv4 routes with a non-zero prefix (interface, "a.b.c.d/len"), from /proc/net/route. */
+export function hostRoutes(): { iface: string; subnet: string }[] {
+  let text = '';
+  try { text = readFileSync('/proc/net/route', 'utf8'); } catch { return []; }
+  const out: { iface: string; subnet: string }[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    // little-endian hex words
+    const le = (h: string) => [6, 4, 2, 0].map((i) => parseInt(h.slice(i, i + 2), 16));
+    const dst = le(f[1]!);
+    const mask = le(f[7]!);
+    const len = mask.reduce((a, b) => a + (b.toString(2).match(/1/g)?.length ?? 0), 0);
+    if (len === 0) continue;
+    out.push({ iface: f[0]!, subnet: `${dst.join('.')}/${len}` });
+  }
+  return out;
 }
 
 export interface PortMapping {
   containerPort: number;
+  /** 0: a free port of the ephemeral range (docker's `-p 80`), chosen at setup. */
   hostPort: number;
   protocol?: 'tcp' | 'udp';
   hostIp?: string;
@@ -55,17 +101,19 @@ export interface Attached {
   dnsServers: string[];
   /** The container's resolv.conf for a dns network (pass as CreateOptions.resolvConf), else undefined. */
   resolvConf?: string;
+  /** The port mappings as set up: random host ports (0) replaced by the ports chosen. */
+  ports: PortMapping[];
 }
 
 /**
  * The default bridge, like docker's `bridge` (subnet configurable through daemon.json by the daemon). With
  * `gateway` (daemon.json `bip`'s address) the subnet is the network `subnet` lies in.
  */
-export function defaultBridge(subnet = '10.88.0.0/16', gateway?: string): NetworkDef {
+export function defaultBridge(subnet = '10.88.0.0/16', gateway?: string, bridge = 'berth0'): NetworkDef {
   const [base, lenS] = subnet.split('/');
   const len = Number(lenS);
   const net = intToIp(ipToInt(base!) - (ipToInt(base!) % 2 ** (32 - len)));
-  return { name: 'bridge', id: 'b'.repeat(64), bridge: 'berth0', subnet: `${net}/${len}`, gateway: gateway ?? intToIp(ipToInt(net) + 1) };
+  return { name: 'bridge', id: 'b'.repeat(64), bridge, subnet: `${net}/${len}`, gateway: gateway ?? intToIp(ipToInt(net) + 1) };
 }
 
 /** Whether two "a.b.c.d/len" subnets overlap. */
@@ -109,6 +157,17 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
 function ipToInt(ip: string): number { return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0); }
 function intToIp(n: number): string { return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.'); }
 
+/** The bridge interface of a network's recorded netavark options (its IPAM file's key). */
+function bridgeOf(options: unknown, name: string): string {
+  return (options as { network_info?: Record<string, { network_interface?: string }> }).network_info?.[name]?.network_interface ?? name;
+}
+
+/** The host ports a network's recorded netavark options publish. */
+function portsOf(options: unknown): { port: number; proto: 'tcp' | 'udp' }[] {
+  return ((options as { port_mappings?: { host_port: number; protocol: string }[] }).port_mappings ?? [])
+    .map((p) => ({ port: p.host_port, proto: p.protocol === 'udp' ? 'udp' as const : 'tcp' as const }));
+}
+
 /** What ctr-<id>.json holds: the netavark options of every network the container joined, replayed at teardown. */
 interface CtrRecord { networks: Record<string, unknown>; network?: string; options?: unknown }
 
@@ -119,32 +178,64 @@ export class Networks {
 
   private readonly opts: NetworksOptions;
 
+  private readonly ports: PortClaims;
+
   constructor(stateDir: string, opts: NetworksOptions = {}) {
     this.dir = join(stateDir, 'networks');
     this.opts = opts;
+    this.ports = new PortClaims(join(this.dir, 'ports'));
   }
 
-  /** The default bridge with this daemon's configured subnet (bip / default-address-pools). */
+  private chosen?: NetworkDef;
+
+  /**
+   * The default bridge: daemon.json `bip` or the first default-address-pool when configured; else the subnet its
+   * interface already routes (a restarted daemon keeps it); else the first /16 (10.88.0.0/16 for an unseeded
+   * daemon) or, seeded, a /24 of 10.128.0.0/9 from the seed on, that no host route overlaps. Chosen once.
+   */
   defaultBridge(): NetworkDef {
+    if (this.chosen) return this.chosen;
+    const bridge = this.opts.bridge ?? 'berth0';
     if (this.opts.bip) {
       const [addr, len] = this.opts.bip.split('/');
-      return defaultBridge(`${addr}/${len ?? '24'}`, addr);
+      return (this.chosen = defaultBridge(`${addr}/${len ?? '24'}`, addr, bridge));
     }
-    return defaultBridge(this.opts.defaultSubnet);
+    if (this.opts.defaultSubnet) return (this.chosen = defaultBridge(this.opts.defaultSubnet, undefined, bridge));
+    const routes = this.routes();
+    const own = routes.find((r) => r.iface === bridge);
+    if (own) return (this.chosen = defaultBridge(own.subnet, undefined, bridge));
+    const free = (c: string) => !routes.some((r) => subnetsOverlap(r.subnet, c));
+    if (this.opts.seed === undefined && free('10.88.0.0/16')) return (this.chosen = defaultBridge('10.88.0.0/16', undefined, bridge));
+    const n = 2 ** 15;
+    const start = (this.opts.seed ?? 0) % n;
+    for (let i = 0; i < n; i++) {
+      const cand = `${intToIp(ipToInt('10.128.0.0') + ((start + i) % n) * 256)}/24`;
+      if (free(cand)) return (this.chosen = defaultBridge(cand, undefined, bridge));
+    }
+    return (this.chosen = defaultBridge('10.88.0.0/16', undefined, bridge));
+  }
+
+  private routes(): { iface: string; subnet: string }[] {
+    return (this.opts.hostRoutes ?? hostRoutes)();
   }
 
   /**
    * The first subnet of the configured pools overlapping none of `taken` (existing networks' subnets; the
-   * default bridge's is always avoided). FailedPrecondition with docker's text when the pools are used up.
+   * default bridge's is always avoided) nor a host route. With the default pool a seeded daemon starts at its
+   * seed's /24, so two daemons creating networks at once do not pick the same. FailedPrecondition with
+   * docker's text when the pools are used up.
    */
   nextSubnet(taken: string[]): string {
-    const avoid = [...taken, this.defaultBridge().subnet];
-    for (const pool of this.opts.pools ?? [{ base: '10.89.0.0/16', size: 24 }]) {
+    const avoid = [...taken, this.defaultBridge().subnet, ...this.routes().map((r) => r.subnet)];
+    const pools = this.opts.pools ?? [{ base: '10.89.0.0/16', size: 24 }];
+    for (const pool of pools) {
       const [base, lenS] = pool.base.split('/');
       const start = ipToInt(base!);
       const step = 2 ** (32 - pool.size);
-      for (let n = start; n < start + 2 ** (32 - Number(lenS)); n += step) {
-        const cand = `${intToIp(n)}/${pool.size}`;
+      const count = 2 ** (32 - Number(lenS)) / step;
+      const first = this.opts.pools ? 0 : (this.opts.seed ?? 0) % count;
+      for (let i = 0; i < count; i++) {
+        const cand = `${intToIp(start + ((first + i) % count) * step)}/${pool.size}`;
         if (!avoid.some((t) => subnetsOverlap(t, cand))) return cand;
       }
     }
@@ -155,7 +246,7 @@ export class Networks {
 
   private async allocate(net: NetworkDef, containerId: string, wanted?: string): Promise<string> {
     const run = async (): Promise<string> => {
-      const file = join(this.dir, `ipam-${net.name}.json`);
+      const file = join(this.dir, `ipam-${net.bridge}.json`);
       const used = (await readJSON<Record<string, string>>(file)) ?? {};
       const [base, lenS] = net.subnet.split('/');
       const len = Number(lenS);
@@ -180,9 +271,9 @@ export class Networks {
     return p;
   }
 
-  private async release(net: string, containerId: string): Promise<void> {
+  private async release(bridge: string, containerId: string): Promise<void> {
     const run = async (): Promise<void> => {
-      const file = join(this.dir, `ipam-${net}.json`);
+      const file = join(this.dir, `ipam-${bridge}.json`);
       const used = (await readJSON<Record<string, string>>(file)) ?? {};
       for (const [ip, id] of Object.entries(used)) if (id === containerId) delete used[ip];
       await atomicWriteJSON(file, used);
@@ -244,7 +335,8 @@ export class Networks {
     const options = rec.networks[netName];
     if (!options) throw notFound(`container ${containerId} is not connected to network ${netName}`, { code: 'NOT_CONNECTED' });
     await this.netavark('teardown', containerId, options).catch(() => {});
-    await this.release(netName, containerId);
+    await this.release(bridgeOf(options, netName), containerId);
+    await this.ports.release(containerId, portsOf(options));
     delete rec.networks[netName];
     await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
   }
@@ -262,10 +354,23 @@ export class Networks {
     const ip = await this.allocate(net, containerId, opts.ip);
     const len = Number(net.subnet.split('/')[1]);
     const name = opts.name ?? containerId.slice(0, 12);
+    const ports: PortMapping[] = [];
+    try {
+      for (const p of opts.ports ?? []) {
+        const proto = p.protocol ?? 'tcp';
+        // one host port for both address families and for a repeated -p of the same container port
+        const same = ports.find((q) => q.containerPort === p.containerPort && q.protocol === proto && !p.hostPort);
+        ports.push({ ...p, protocol: proto, hostPort: same?.hostPort ?? await this.ports.claim(containerId, p.hostPort, proto, p.hostIp) });
+      }
+    } catch (e) {
+      await this.ports.release(containerId, ports.map((p) => ({ port: p.hostPort, proto: p.protocol ?? 'tcp' })));
+      await this.release(net.bridge, containerId);
+      throw e;
+    }
     const options = {
       container_id: containerId,
       container_name: name,
-      port_mappings: (opts.ports ?? []).map((p) => ({ host_ip: p.hostIp ?? '', container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol ?? 'tcp' })),
+      port_mappings: ports.map((p) => ({ host_ip: p.hostIp ?? '', container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol ?? 'tcp' })),
       // aardvark answers for the container's name and aliases (docker adds the short id as an alias too)
       networks: { [net.name]: { static_ips: [ip], interface_name: `eth${n}`, aliases: net.dns ? [...new Set([name, containerId.slice(0, 12), ...(opts.aliases ?? [])])] : opts.aliases ?? [] } },
       network_info: {
@@ -288,13 +393,15 @@ export class Networks {
       return {
         netnsPath: this.netnsPath(containerId), ip, prefixLen: len, gateway, mac: iface?.mac_address ?? '', dnsServers,
         resolvConf: dnsServers.length ? `search dns.podman\n${dnsServers.map((d) => `nameserver ${d}`).join('\n')}\n` : undefined,
+        ports,
       };
     } catch (e) {
       // netavark may have made the bridge or veth before failing: undo what it did
       await this.netavark('teardown', containerId, options).catch(() => {});
       delete rec.networks[net.name];
       await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
-      await this.release(net.name, containerId);
+      await this.release(net.bridge, containerId);
+      await this.ports.release(containerId, portsOf(options));
       throw e;
     }
   }
@@ -304,7 +411,8 @@ export class Networks {
     const rec = await this.record(containerId);
     for (const [name, options] of Object.entries(rec.networks)) {
       await this.netavark('teardown', containerId, options).catch(() => {});
-      await this.release(name, containerId);
+      await this.release(bridgeOf(options, name), containerId);
+      await this.ports.release(containerId, portsOf(options));
     }
     await rm(this.ctrFile(containerId), { force: true });
     await new Promise<void>((r) => execFile('ip', ['netns', 'delete', `berth-${containerId}`], () => r()));

@@ -9,8 +9,22 @@ type Bindings = Record<string, Array<{ HostIp?: string; HostPort?: string }> | n
 /** Go's net.JoinHostPort: IPv6 literals in brackets. */
 const joinHostPort = (ip: string, port: string) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 
-/** docker sorts the lines with a natural sort (numbers compared as numbers). */
-const natural = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+/**
+ * docker sorts the lines with sortorder.NaturalLess: runs of digits compared as numbers, everything else byte
+ * by byte (so "0.0.0.0" sorts before "[::]", which localeCompare inverts).
+ */
+export function natural(a: string, b: string): number {
+  const chunks = (s: string) => s.match(/\d+|\D+/g) ?? [];
+  const x = chunks(a);
+  const y = chunks(b);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const [p, q] = [x[i]!, y[i]!];
+    const digits = /^\d/.test(p) && /^\d/.test(q);
+    if (digits && Number(p) !== Number(q)) return Number(p) - Number(q);
+    if (!digits && p !== q) return p < q ? -1 : 1;
+  }
+  return x.length - y.length;
+}
 
 export const port = defineCommand({
   path: ['container', 'port'], aliases: [['port']], use: 'CONTAINER [PRIVATE_PORT[/PROTO]]',

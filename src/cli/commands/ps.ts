@@ -33,8 +33,10 @@ const HEADER: Record<string, string> = {
 
 /** docker's DisplayablePorts: "0.0.0.0:80->9090/tcp, 9988/tcp", consecutive ports grouped into ranges. */
 export function displayablePorts(ports: NonNullable<ContainerSummary['Ports']>): string {
-  const sorted = [...ports].sort((a, b) => a.PrivatePort - b.PrivatePort || (a.IP ?? '').localeCompare(b.IP ?? '')
-    || (a.PublicPort ?? 0) - (b.PublicPort ?? 0) || a.Type.localeCompare(b.Type));
+  // Go's byte-wise string order (docker's comparePorts): "0.0.0.0" before "::", which localeCompare inverts
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  const sorted = [...ports].sort((a, b) => a.PrivatePort - b.PrivatePort || cmp(a.IP ?? '', b.IP ?? '')
+    || (a.PublicPort ?? 0) - (b.PublicPort ?? 0) || cmp(a.Type, b.Type));
   const groups = new Map<string, { first: number; last: number }>();
   const result: string[] = [];
   const hostMappings: string[] = [];

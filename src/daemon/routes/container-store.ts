@@ -7,6 +7,7 @@ import { readJSON, atomicWrite } from '../../fsutil/index.ts';
 import { conflict, notFound } from '../../errors/index.ts';
 import type { ContainerState } from '../../runtime/index.ts';
 import type { Services } from '../services.ts';
+import type { NetRecord } from './networks.ts';
 
 /** swagger ContainerConfig + HostConfig as the client sent them (kept verbatim for inspect). */
 export interface CreateBody {
@@ -53,6 +54,8 @@ export interface ContainerRecord {
   NetworkGateway?: string;
   NetworkMac?: string;
   NetworkPrefixLen?: number;
+  /** Every network the container is on and its published ports (routes/networks.ts keeps it). */
+  Net?: NetRecord;
 }
 
 /** Run once after the records are loaded (daemon start): containers.ts re-arms exit monitors and restart policies. */

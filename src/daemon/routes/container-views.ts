@@ -6,6 +6,7 @@ import type { ContainerState } from '../../runtime/index.ts';
 import type { Context } from '../router.ts';
 import type { Services } from '../services.ts';
 import { containerStore, onLoad, stateOf, type ContainerRecord } from './container-store.ts';
+import { networkSettings, portSummaries } from './network-views.ts';
 
 const ZERO = '0001-01-01T00:00:00Z';
 
@@ -29,16 +30,6 @@ async function sizes(s: Services, r: ContainerRecord): Promise<{ SizeRw: number;
   const rw = await du(s.runtime.upperDir(r.Id));
   const img = s.images.records().find((x) => x.id === r.Image)?.size ?? 0;
   return { SizeRw: rw, SizeRootFs: rw + img };
-}
-
-/** swagger Port[] for ps. */
-function portList(r: ContainerRecord): unknown[] {
-  const out: unknown[] = [];
-  for (const [k, binds] of Object.entries(r.HostConfig.PortBindings ?? {})) {
-    const [port, proto] = k.split('/');
-    for (const b of binds ?? []) out.push({ IP: b.HostIp || '0.0.0.0', PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: proto ?? 'tcp' });
-  }
-  return out;
 }
 
 function dockerStatus(st: ContainerState): string {
@@ -81,7 +72,7 @@ export async function list(ctx: Context): Promise<void> {
     if (!matches(r, st, filters)) continue;
     out.push({
       Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: [r.Path, ...r.Args].join(' '),
-      Created: Math.floor(Date.parse(r.Created) / 1000), Ports: portList(r), Labels: r.Config.Labels ?? {}, State: dockerState(st),
+      Created: Math.floor(Date.parse(r.Created) / 1000), Ports: portSummaries(r, st.status === 'running' || st.status === 'paused'), Labels: r.Config.Labels ?? {}, State: dockerState(st),
       Status: dockerStatus(st), HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: {} }, Mounts: r.Mounts.map((m) => ({ ...m })),
       ...(ctx.bool('size') ? await sizes(s, r) : {}),
@@ -115,24 +106,7 @@ export async function inspectBody(s: Services, r: ContainerRecord): Promise<Reco
     Driver: 'overlay2', Platform: 'linux', MountLabel: '', ProcessLabel: '', AppArmorProfile: '', ExecIDs: null,
     HostConfig: r.HostConfig, GraphDriver: { Name: 'overlay2', Data: { UpperDir: s.runtime.upperDir(r.Id), WorkDir: s.runtime.workDir(r.Id), MergedDir: s.runtime.rootfs(r.Id) } },
     Mounts: r.Mounts, Config: { ...r.Config, Image: r.ImageName },
-    NetworkSettings: networkSettings(r),
-  };
-}
-
-function networkSettings(r: ContainerRecord): Record<string, unknown> {
-  const mode = r.HostConfig.NetworkMode ?? 'default';
-  const netName = mode === 'default' ? 'bridge' : mode;
-  const ports: Record<string, unknown> = {};
-  for (const [k, binds] of Object.entries(r.HostConfig.PortBindings ?? {})) ports[k] = (binds ?? []).map((b) => ({ HostIp: b.HostIp || '0.0.0.0', HostPort: b.HostPort ?? '' }));
-  const ep = r.NetworkIP ? {
-    IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: r.NetworkGateway ?? '', IPAddress: r.NetworkIP,
-    IPPrefixLen: r.NetworkPrefixLen ?? 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: r.NetworkMac ?? '', DriverOpts: null,
-  } : undefined;
-  return {
-    Bridge: '', SandboxID: '', SandboxKey: r.NetworkIP ? `/run/netns/berth-${r.Id}` : '', Ports: ports,
-    Networks: ep ? { [netName]: ep } : mode === 'host' || mode === 'none' ? { [mode]: { IPAddress: '', Gateway: '', MacAddress: '' } } : {},
-    IPAddress: netName === 'bridge' ? r.NetworkIP ?? '' : '', Gateway: netName === 'bridge' ? r.NetworkGateway ?? '' : '',
-    MacAddress: netName === 'bridge' ? r.NetworkMac ?? '' : '', IPPrefixLen: r.NetworkPrefixLen ?? 0,
+    NetworkSettings: networkSettings(r, st.status === 'running' || st.status === 'paused'),
   };
 }
 

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { invalidArgument, conflict, isKind } from '../../errors/index.ts';
 import {
-  DEFAULT_PATH, runtimeStatus, top as topOf, type ContainerState, type MountSpec, type PortMapping, type Attached,
+  DEFAULT_PATH, runtimeStatus, top as topOf, type ContainerState, type MountSpec,
   restartDelay, validateRestartPolicy, type RestartPolicy, steps,
 } from '../../runtime/index.ts';
 import type { Router, Context } from '../router.ts';
@@ -14,7 +14,7 @@ import { attachRoute, attachPlain, logsRoute } from './container-io.ts';
 import { volumesOf } from './volumes.ts';
 import { statsRoute } from './stats.ts';
 import { list, inspect } from './container-views.ts';
-import { networkFor, leaveNetwork } from './networks.ts';
+import { joinNetwork, leaveNetwork } from './networks.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
@@ -28,20 +28,6 @@ function generatedName(): string {
   const b = ['turing', 'hopper', 'lovelace', 'curie', 'noether', 'ritchie', 'thompson', 'knuth', 'dijkstra', 'hamilton'];
   const pick = (l: string[]) => l[randomBytes(1)[0]! % l.length]!;
   return `/${pick(a)}_${pick(b)}${randomBytes(2).readUInt16BE() % 100}`;
-}
-
-/** -p: HostConfig.PortBindings as the runtime's port mappings. */
-function portMappings(hc: HostConfig): PortMapping[] {
-  const out: PortMapping[] = [];
-  for (const [k, binds] of Object.entries(hc.PortBindings ?? {})) {
-    const [port, proto] = k.split('/');
-    for (const b of binds ?? []) {
-      const hostPort = Number(b.HostPort || 0);
-      if (!hostPort) throw invalidArgument(`a host port is required for ${k} (random host ports are not supported yet)`, { code: 'NOT_IMPLEMENTED' });
-      out.push({ containerPort: Number(port), hostPort, protocol: proto === 'udp' ? 'udp' : 'tcp', ...(b.HostIp ? { hostIp: b.HostIp } : {}) });
-    }
-  }
-  return out;
 }
 
 interface ResolvedMount { spec: MountSpec; volume?: string }
@@ -110,11 +96,8 @@ async function create(ctx: Context): Promise<void> {
   const cmd = body.Cmd?.length ? body.Cmd : undefined;
   const argv = [...(entrypoint ?? imageCfg.Entrypoint ?? []), ...(cmd ?? (entrypoint ? [] : imageCfg.Cmd ?? []))];
   if (argv.length === 0) throw invalidArgument('no command specified', { code: 'NO_COMMAND' });
-  const ports = portMappings(hc);
-  const netw = await networkFor(s, hc.NetworkMode, ports.length > 0);
-  let attached: Attached | undefined;
-  if (netw.kind === 'bridge') attached = await netw.nets.setup(id, netw.def, { name: name.slice(1), ports });
-  const net = attached ? { netns: attached.netnsPath } : netw.kind === 'host' ? 'host' as const : 'none' as const;
+  // the default bridge unless --network says otherwise, -p/-P ports (routes/networks.ts)
+  const joined = await joinNetwork(s, id, name.slice(1), hc, { ...(cfg as { ExposedPorts?: object }).ExposedPorts, ...(body.ExposedPorts as object | undefined) });
   const resolved = await resolveMounts(s, hc, Object.keys((cfg as { Volumes?: Record<string, unknown> }).Volumes ?? {}));
   const mounts = resolved.map((m) => m.spec);
   t.mark('network+volumes');
@@ -127,12 +110,12 @@ async function create(ctx: Context): Promise<void> {
       tmpfs: hc.Tmpfs ?? undefined, mounts, memory: hc.Memory || undefined, memorySwap: hc.MemorySwap || undefined,
       nanoCpus: hc.NanoCpus || undefined, cpuShares: hc.CpuShares || undefined, pidsLimit: hc.PidsLimit || undefined,
       ulimits: hc.Ulimits?.map((u) => ({ name: u.Name, soft: u.Soft, hard: u.Hard })),
-      init: hc.Init ? runtimeStatus().init : undefined, network: net, resolvConf: attached?.resolvConf, labels: body.Labels ?? undefined,
+      init: hc.Init ? runtimeStatus().init : undefined, network: joined.network, resolvConf: joined.resolvConf, labels: body.Labels ?? undefined,
       extraHosts: hc.ExtraHosts?.map((h) => { const i = h.indexOf(':'); return `${h.slice(i + 1)}\t${h.slice(0, i)}`; }),
       consoleSize: hc.ConsoleSize && hc.ConsoleSize[0] ? { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] } : undefined,
     });
   } catch (e) {
-    if (attached) await leaveNetwork(s, id);
+    await joined.undo();
     throw execError(e, argv[0]!);
   }
   t.mark('runtime');
@@ -153,7 +136,7 @@ async function create(ctx: Context): Promise<void> {
       Mode: m.readOnly ? 'ro' : volume ? 'z' : '', RW: !m.readOnly, Propagation: volume ? '' : 'rprivate',
     })),
     RestartCount: 0,
-    ...(attached ? { NetworkIP: attached.ip, NetworkGateway: attached.gateway, NetworkMac: attached.mac, NetworkPrefixLen: attached.prefixLen } : {}),
+    ...joined.record,
   };
   await store.put(rec);
   t.mark('record');

@@ -7,10 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readJSON, atomicWriteJSON } from '../../fsutil/index.ts';
 import { conflict, invalidArgument, notFound, notImplemented } from '../../errors/index.ts';
-import { Networks, type NetworkDef } from '../../runtime/index.ts';
+import { Networks, bridgeNameFor, type NetworkDef, type PortMapping, type Attached } from '../../runtime/index.ts';
 import type { Router, Context } from '../router.ts';
 import type { Services } from '../services.ts';
-import { containerStore } from './container-store.ts';
+import { containerStore, type ContainerRecord, type HostConfig } from './container-store.ts';
+import { netOf } from './network-views.ts';
 
 interface UserNetwork extends NetworkDef { created: string; labels: Record<string, string>; driver: 'bridge' }
 
@@ -21,9 +22,14 @@ function state(s: Services): Promise<State> {
   let p = states.get(s);
   if (!p) {
     const file = join(s.layout.root, 'networks.json');
-    // daemon.json bip / default-address-pools choose the bridges' subnets (runtime Networks options)
+    // daemon.json bip / default-address-pools choose the bridges' subnets (runtime Networks options); the
+    // default bridge's interface is per data root (or daemon.json `bridge`), so daemons side by side never share one
     const pools = s.config['default-address-pools']?.length ? s.config['default-address-pools'] : undefined;
-    const netOpts = { bip: s.config.bip || undefined, defaultSubnet: pools?.[0] ? `${pools[0].base.split('/')[0]}/${pools[0].size}` : undefined, pools };
+    const named = bridgeNameFor(s.layout.root);
+    const netOpts = {
+      bip: s.config.bip || undefined, defaultSubnet: pools?.[0] ? `${pools[0].base.split('/')[0]}/${pools[0].size}` : undefined, pools,
+      bridge: (s.config as { bridge?: string }).bridge || named.bridge, seed: named.seed,
+    };
     p = readJSON<UserNetwork[]>(file).then((user) => ({ nets: new Networks(process.env.BERTH_EXEC_ROOT ?? '/run/berth', netOpts), user: user ?? [], file }));
     states.set(s, p);
   }
@@ -33,19 +39,79 @@ function state(s: Services): Promise<State> {
 const HOST_ID = 'a'.repeat(64);
 const NONE_ID = 'c'.repeat(64);
 
+/** One network a container is on, as inspect's NetworkSettings.Networks shows it (docker's EndpointSettings). */
+export interface Endpoint {
+  NetworkID: string; EndpointID: string; Gateway: string; IPAddress: string; IPPrefixLen: number; MacAddress: string;
+  Aliases: string[] | null; DNSNames: string[] | null;
+}
+
+/** What berth keeps of a container's networking in its record (ContainerRecord.Net). */
+export interface NetRecord {
+  /** Network name → endpoint, in the order joined. */
+  endpoints: Record<string, Endpoint>;
+  /** Published ports as set up (random host ports resolved). */
+  ports: PortMapping[];
+}
+
 /** What a container's NetworkMode means: a bridge definition to join, or the host's / an empty namespace. */
-export async function networkFor(s: Services, mode: string | undefined, ports: boolean): Promise<{ kind: 'none' | 'host' } | { kind: 'bridge'; def: NetworkDef; nets: Networks }> {
+export async function networkFor(s: Services, mode: string | undefined): Promise<{ kind: 'none' | 'host' } | { kind: 'bridge'; def: NetworkDef; nets: Networks }> {
   const st = await state(s);
   const m = mode || 'default';
   if (m === 'host') return { kind: 'host' };
   if (m === 'none') return { kind: 'none' };
-  // "default" joins the bridge only when ports are published (or BERTH_DEFAULT_NETWORK=bridge): most runs need
-  // no network and skip netavark's ~100 ms
-  if (m === 'default' && !ports && process.env.BERTH_DEFAULT_NETWORK !== 'bridge') return { kind: 'none' };
   if (m === 'default' || m === 'bridge') return { kind: 'bridge', def: st.nets.defaultBridge(), nets: st.nets };
+  if (m.startsWith('container:')) throw notImplemented('network mode "container:" is not supported yet');
   const u = st.user.find((n) => n.name === m || n.id === m || (m.length >= 3 && n.id.startsWith(m)));
   if (!u) throw notFound(`network ${m} not found`, { code: 'NETWORK_UNKNOWN' });
   return { kind: 'bridge', def: u, nets: st.nets };
+}
+
+/**
+ * -p / -P: HostConfig.PortBindings (HostPort "" = a random host port) plus, with PublishAllPorts, every exposed
+ * port (image EXPOSE and --expose) that has no binding, on a random host port — docker's rules.
+ */
+export function portMappings(hc: HostConfig, exposed: Record<string, unknown> | null | undefined): PortMapping[] {
+  const out: PortMapping[] = [];
+  const bindings = { ...(hc.PortBindings ?? {}) };
+  if (hc.PublishAllPorts) for (const k of Object.keys(exposed ?? {})) if (!bindings[k]?.length) bindings[k] = [{ HostIp: '', HostPort: '' }];
+  for (const [k, binds] of Object.entries(bindings)) {
+    const [port, proto] = k.split('/');
+    for (const b of binds ?? []) {
+      const hostPort = Number(b.HostPort || 0);
+      if (!Number.isInteger(hostPort) || hostPort < 0 || hostPort > 65535) throw invalidArgument(`invalid port specification: "${b.HostPort}"`);
+      out.push({ containerPort: Number(port), hostPort, protocol: proto === 'udp' ? 'udp' : 'tcp', ...(b.HostIp ? { hostIp: b.HostIp } : {}) });
+    }
+  }
+  return out;
+}
+
+function endpoint(net: NetworkDef, a: Attached, name: string, id: string): Endpoint {
+  return {
+    NetworkID: net.id, EndpointID: randomBytes(32).toString('hex'), Gateway: a.gateway, IPAddress: a.ip, IPPrefixLen: a.prefixLen,
+    MacAddress: a.mac, Aliases: net.name === 'bridge' ? null : [], DNSNames: net.dns ? [name, id.slice(0, 12)] : null,
+  };
+}
+
+/**
+ * Container create: joins the container's network (the default bridge for NetworkMode "default", as docker)
+ * with its published ports. Returns the runtime's network option, the resolv.conf for dns networks, and what
+ * the container record keeps (Net plus the primary address fields). `undo` leaves the network again.
+ */
+export async function joinNetwork(s: Services, id: string, name: string, hc: HostConfig, exposed: Record<string, unknown> | null | undefined): Promise<{
+  network: { netns: string } | 'host' | 'none'; resolvConf?: string; record: Partial<ContainerRecord>; undo(): Promise<void>;
+}> {
+  const ports = portMappings(hc, exposed);
+  // docker 26+ (moby#47431) stores the mode "default" aliases: inspect shows "bridge"
+  if (!hc.NetworkMode || hc.NetworkMode === 'default') hc.NetworkMode = 'bridge';
+  const netw = await networkFor(s, hc.NetworkMode);
+  if (netw.kind !== 'bridge') return { network: netw.kind, record: {}, undo: async () => {} };
+  const a = await netw.nets.setup(id, netw.def, { name, ports });
+  const net: NetRecord = { endpoints: { [netw.def.name]: endpoint(netw.def, a, name, id) }, ports: a.ports };
+  return {
+    network: { netns: a.netnsPath }, resolvConf: a.resolvConf,
+    record: { Net: net, NetworkIP: a.ip, NetworkGateway: a.gateway, NetworkMac: a.mac, NetworkPrefixLen: a.prefixLen },
+    undo: () => leaveNetwork(s, id),
+  };
 }
 
 /** Removes a container's network namespace (rm). */
@@ -53,19 +119,18 @@ export async function leaveNetwork(s: Services, id: string): Promise<void> {
   await (await state(s)).nets.teardown(id).catch(() => {});
 }
 
-async function body(s: Services, n: { name: string; id: string; driver: string; subnet?: string; gateway?: string; created?: string; labels?: Record<string, string>; internal?: boolean }): Promise<Record<string, unknown>> {
+async function body(s: Services, n: { name: string; id: string; driver: string; subnet?: string; gateway?: string; created?: string; labels?: Record<string, string>; internal?: boolean; options?: Record<string, string> }): Promise<Record<string, unknown>> {
   const containers: Record<string, unknown> = {};
   for (const r of (await containerStore(s)).all()) {
-    const mode = r.HostConfig.NetworkMode ?? 'default';
-    if (mode === n.name || (n.name === 'bridge' && mode === 'default' && r.NetworkIP)) {
-      containers[r.Id] = { Name: r.Name.slice(1), EndpointID: '', MacAddress: '', IPv4Address: r.NetworkIP ? `${r.NetworkIP}/${(n.subnet ?? '/16').split('/')[1]}` : '', IPv6Address: '' };
-    }
+    const e = netOf(r).endpoints[n.name];
+    if (!e) continue;
+    containers[r.Id] = { Name: r.Name.slice(1), EndpointID: e.EndpointID, MacAddress: e.MacAddress, IPv4Address: `${e.IPAddress}/${e.IPPrefixLen}`, IPv6Address: '' };
   }
   return {
-    Name: n.name, Id: n.id, Created: n.created ?? '0001-01-01T00:00:00Z', Scope: 'local', Driver: n.driver, EnableIPv6: false,
+    Name: n.name, Id: n.id, Created: n.created ?? '0001-01-01T00:00:00Z', Scope: 'local', Driver: n.driver, EnableIPv4: true, EnableIPv6: false,
     IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },
     Internal: !!n.internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
-    Containers: containers, Options: {}, Labels: n.labels ?? {},
+    Containers: containers, Options: n.options ?? {}, Labels: n.labels ?? {},
   };
 }
 
@@ -73,7 +138,15 @@ async function all(s: Services): Promise<Record<string, unknown>[]> {
   const st = await state(s);
   const b = st.nets.defaultBridge();
   return Promise.all([
-    body(s, { name: 'bridge', id: b.id, driver: 'bridge', subnet: b.subnet, gateway: b.gateway }),
+    body(s, {
+      name: 'bridge', id: b.id, driver: 'bridge', subnet: b.subnet, gateway: b.gateway, created: new Date(s.startedAt).toISOString(),
+      // docker's default-bridge options; bridge.name is this daemon's interface
+      options: {
+        'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+        'com.docker.network.bridge.name': b.bridge, 'com.docker.network.driver.mtu': '1500',
+      },
+    }),
     body(s, { name: 'host', id: HOST_ID, driver: 'host' }),
     body(s, { name: 'none', id: NONE_ID, driver: 'null' }),
     ...st.user.map((u) => body(s, { ...u, driver: 'bridge' })),
@@ -117,7 +190,7 @@ async function create(ctx: Context): Promise<void> {
   const o = subnet.split('/')[0]!.split('.').map(Number);
   const id = randomBytes(32).toString('hex');
   const net: UserNetwork = {
-    name: b.Name, id, bridge: `berth${id.slice(0, 8)}`, subnet, gateway: b.IPAM?.Config?.[0]?.Gateway ?? `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 1}`,
+    name: b.Name, id, bridge: `br-${id.slice(0, 12)}`, subnet, gateway: b.IPAM?.Config?.[0]?.Gateway ?? `${o[0]}.${o[1]}.${o[2]}.${o[3]! + 1}`,
     internal: !!b.Internal, dns: true, created: new Date().toISOString(), labels: b.Labels ?? {}, driver: 'bridge',
   };
   st.user.push(net);
@@ -127,7 +200,7 @@ async function create(ctx: Context): Promise<void> {
 }
 
 async function removeNet(s: Services, st: State, n: UserNetwork): Promise<void> {
-  const users = (await containerStore(s)).all().filter((r) => r.HostConfig.NetworkMode === n.name);
+  const users = (await containerStore(s)).all().filter((r) => r.HostConfig.NetworkMode === n.name || netOf(r).endpoints[n.name]);
   if (users.length) throw conflict(`error while removing network: network ${n.name} id ${n.id} has active endpoints`, { code: 'NETWORK_IN_USE' });
   st.user = st.user.filter((u) => u.id !== n.id);
   await atomicWriteJSON(st.file, st.user);
@@ -163,9 +236,22 @@ async function connection(ctx: Context, join_: boolean): Promise<void> {
   const want = ctx.params.id!;
   const net = want === 'bridge' ? st.nets.defaultBridge() : st.user.find((u) => u.name === want || u.id === want || u.id.startsWith(want));
   if (!net) throw notFound(`network ${want} not found`, { code: 'NETWORK_UNKNOWN' });
-  const r = (await containerStore(s)).get(b.Container ?? '');
-  if (join_) await st.nets.connect(r.Id, net, { name: r.Name.slice(1), aliases: b.EndpointConfig?.Aliases ?? undefined, ip: b.EndpointConfig?.IPAMConfig?.IPv4Address || undefined });
-  else await st.nets.disconnect(r.Id, net.name);
+  const store = await containerStore(s);
+  const r = store.get(b.Container ?? '');
+  // the record follows, so inspect and `network inspect` show the second network (or no longer do)
+  const rec = netOf(r);
+  if (join_) {
+    const a = await st.nets.connect(r.Id, net, { name: r.Name.slice(1), aliases: b.EndpointConfig?.Aliases ?? undefined, ip: b.EndpointConfig?.IPAMConfig?.IPv4Address || undefined });
+    const e = endpoint(net, a, r.Name.slice(1), r.Id);
+    if (b.EndpointConfig?.Aliases) e.Aliases = [...b.EndpointConfig.Aliases];
+    r.Net = { endpoints: { ...rec.endpoints, [net.name]: e }, ports: rec.ports };
+  } else {
+    await st.nets.disconnect(r.Id, net.name);
+    const endpoints = { ...rec.endpoints };
+    delete endpoints[net.name];
+    r.Net = { endpoints, ports: rec.ports };
+  }
+  await store.put(r);
   s.events.publish({ Type: 'network', Action: join_ ? 'connect' : 'disconnect', id: net.id, attributes: { container: r.Id, name: net.name, type: 'bridge' } });
   ctx.empty(200);
 }

@@ -1,0 +1,153 @@
+// The default bridge and published ports through the real docker CLI v28 on berthd (issue 6 networking):
+// a container with no --network is on `bridge` (netavark, a per-daemon interface and subnet), inspect shows its
+// address as docker does, containers reach each other by IP, -p with a random host port, -P, `port`, `ps`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { berth } from './cli-helpers.ts';
+import { startDaemon, importBusybox, haveBusybox, haveDocker, docker as dockerCli, type StartedDaemon } from './helpers/index.ts';
+
+const skip = !haveBusybox() ? 'busybox-static not installed' : !haveDocker() ? 'docker CLI not installed'
+  : process.getuid?.() !== 0 ? 'bridge networking needs root' : false;
+let d: StartedDaemon;
+let d2: StartedDaemon;
+const docker = (x: StartedDaemon, args: string[]) => dockerCli(args, { env: x.dockerEnv });
+
+before(async () => {
+  if (skip) return;
+  [d, d2] = await Promise.all([startDaemon(), startDaemon()]);
+  await Promise.all([importBusybox(d), importBusybox(d2)]);
+  // an image that EXPOSEs two ports, for -P
+  await importBusybox(d, 'bbexpose:latest', ['EXPOSE 80', 'EXPOSE 53/udp']);
+});
+after(async () => {
+  if (skip) return;
+  for (const x of [d, d2]) {
+    if (!x) continue;
+    await docker(x, ['rm', '-f', ...(await docker(x, ['ps', '-aq'])).stdout.split('\n').filter(Boolean)]).catch(() => {});
+    await x.stop();
+  }
+});
+
+const k = (args: string[]) => docker(d, args);
+
+/** The bridge interfaces present on the host. */
+function bridges(): string[] {
+  return execFileSync('ip', ['-o', 'link', 'show', 'type', 'bridge'], { encoding: 'utf8' }).split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '').filter(Boolean);
+}
+
+test('default network is the bridge: inspect shows the address like docker; by IP between containers', { skip, timeout: 60_000 }, async () => {
+  const a = await k(['run', '-d', '--name', 'web', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+  assert.equal(a.code, 0, a.stderr);
+  const ns = JSON.parse((await k(['inspect', '-f', '{{json .NetworkSettings}}', 'web'])).stdout);
+  const ep = ns.Networks.bridge;
+  assert.ok(ep, JSON.stringify(ns));
+  assert.match(ep.IPAddress, /^\d+\.\d+\.\d+\.\d+$/);
+  assert.match(ep.MacAddress, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+  assert.ok(ep.IPPrefixLen > 0 && ep.IPPrefixLen <= 30);
+  assert.match(ep.Gateway, /^\d+\.\d+\.\d+\.1$/);
+  assert.match(ep.NetworkID, /^[0-9a-f]{64}$/);
+  // the top-level (deprecated) fields repeat the default bridge's
+  assert.deepEqual([ns.IPAddress, ns.Gateway, ns.MacAddress, ns.IPPrefixLen], [ep.IPAddress, ep.Gateway, ep.MacAddress, ep.IPPrefixLen]);
+  assert.equal((await k(['inspect', '-f', '{{.HostConfig.NetworkMode}}', 'web'])).stdout.trim(), 'bridge');
+
+  // `network inspect bridge` lists it, with this daemon's interface and subnet
+  const net = JSON.parse((await k(['network', 'inspect', 'bridge'])).stdout)[0];
+  const iface = net.Options['com.docker.network.bridge.name'];
+  assert.ok(bridges().includes(iface), `${iface} in ${bridges().join(',')}`);
+  assert.equal(net.Containers[(await k(['inspect', '-f', '{{.Id}}', 'web'])).stdout.trim()].IPv4Address, `${ep.IPAddress}/${ep.IPPrefixLen}`);
+
+  // another container reaches it by IP (wget of busybox httpd), but not by name on the default bridge (as docker)
+  // (busybox-static's wget crashes here: nc speaks the HTTP)
+  const b = await k(['run', '--rm', 'busybox', 'sh', '-c', `printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${ep.IPAddress} 80; nslookup web >/dev/null 2>&1 && echo resolved || echo unresolved`]);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stdout, /^HTTP\/1\.[01] 200 OK/);
+  assert.match(b.stdout, /unresolved\n$/);
+  assert.equal((await k(['rm', '-f', 'web'])).code, 0);
+});
+
+test('two daemons on different data roots get different bridges and subnets and both work', { skip, timeout: 60_000 }, async () => {
+  const [x, y] = await Promise.all([docker(d, ['run', '--rm', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), docker(d2, ['run', '--rm', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])]);
+  assert.equal(x.code, 0, x.stderr);
+  assert.equal(y.code, 0, y.stderr);
+  const n1 = JSON.parse((await docker(d, ['network', 'inspect', 'bridge'])).stdout)[0];
+  const n2 = JSON.parse((await docker(d2, ['network', 'inspect', 'bridge'])).stdout)[0];
+  assert.notEqual(n1.Options['com.docker.network.bridge.name'], n2.Options['com.docker.network.bridge.name']);
+  assert.notEqual(n1.IPAM.Config[0].Subnet, n2.IPAM.Config[0].Subnet);
+  // user networks are br-<12 hex of the id>, as docker names them
+  const c = await docker(d2, ['network', 'create', 'mine']);
+  assert.equal(c.code, 0, c.stderr);
+  const r = await docker(d2, ['run', '--rm', '--network', 'mine', 'busybox', 'true']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await docker(d2, ['network', 'rm', 'mine'])).code, 0);
+  assert.match(c.stdout.trim(), /^[0-9a-f]{64}$/);
+});
+
+/** Resolves with what a TCP connection to 127.0.0.1:port reads until it closes. */
+function fetchLocal(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = createConnection({ host: '127.0.0.1', port }, () => s.write(`GET ${path} HTTP/1.0\r\n\r\n`));
+    let out = '';
+    s.setTimeout(5000, () => { s.destroy(); reject(new Error('timeout')); });
+    s.on('data', (b) => { out += b; });
+    s.on('end', () => resolve(out));
+    s.on('error', reject);
+  });
+}
+
+test('-p CONTAINERPORT picks a host port from the ephemeral range; port and ps show it like docker', { skip, timeout: 60_000 }, async () => {
+  const r = await k(['run', '-d', '--name', 'rp', '-p', '80', '-p', '127.0.0.1::81', 'busybox', 'httpd', '-f', '-p', '80', '-h', '/etc']);
+  assert.equal(r.code, 0, r.stderr);
+  const p = await k(['port', 'rp', '80']);
+  assert.equal(p.code, 0, p.stderr);
+  const [v4, v6] = p.stdout.trim().split('\n');
+  const m = /^0\.0\.0\.0:(\d+)$/.exec(v4!);
+  assert.ok(m, p.stdout);
+  const hostPort = Number(m[1]);
+  const [lo, hi] = execFileSync('cat', ['/proc/sys/net/ipv4/ip_local_port_range'], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  assert.ok(hostPort >= lo! && hostPort <= hi!, String(hostPort));
+  assert.equal(v6, `[::]:${hostPort}`);
+  const all = await k(['port', 'rp']);
+  assert.match(all.stdout, new RegExp(`^80/tcp -> 0\\.0\\.0\\.0:${hostPort}\n80/tcp -> \\[::\\]:${hostPort}\n81/tcp -> 127\\.0\\.0\\.1:\\d+\n$`));
+  // docker 28 prints the :: binding as [::]:PORT (docker 20.10's CLI printed :::PORT); berth ps prints as docker 28
+  const ps = await k(['ps', '--format', '{{.Ports}}', '-f', 'name=rp']);
+  assert.match(ps.stdout, new RegExp(`^0\\.0\\.0\\.0:${hostPort}->80/tcp, \\[::\\]:${hostPort}->80/tcp, 127\\.0\\.0\\.1:\\d+->81/tcp\n$`));
+  const bps = await berth(['ps', '--format', '{{.Ports}}', '-f', 'name=rp'], { env: d.dockerEnv });
+  assert.equal(bps.stdout, ps.stdout);
+  const cols = ['ps', '-f', 'name=rp', '--format', 'table {{.Ports}}\t{{.Names}}'];
+  assert.equal((await berth(cols, { env: d.dockerEnv })).stdout, (await k(cols)).stdout);
+  // the mapping works
+  assert.match(await fetchLocal(hostPort, '/hostname'), /200 OK/);
+  // no such mapping: docker's message and exit 1
+  const none = await k(['port', 'rp', '90']);
+  assert.deepEqual([none.code, none.stderr.trim()], [1, 'Error: No public port \'90\' published for rp']);
+  for (const args of [['port', 'rp'], ['port', 'rp', '80'], ['port', 'rp', '81/tcp'], ['port', 'rp', '90']]) {
+    const [x, y] = [await berth(args, { env: d.dockerEnv }), await k(args)];
+    assert.deepEqual([x.code, x.stdout, x.stderr], [y.code, y.stdout, y.stderr], args.join(' '));
+  }
+  // a second container gets another port
+  const r2 = await k(['run', '-d', '--name', 'rp2', '-p', '80', 'busybox', 'sleep', '60']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.notEqual((await k(['port', 'rp2', '80'])).stdout.split('\n')[0], v4);
+  // an explicit port already published: docker's message, nothing left behind
+  const dup = await k(['run', '-d', '--name', 'rp3', '-p', `${hostPort}:80`, 'busybox', 'sleep', '60']);
+  assert.notEqual(dup.code, 0);
+  assert.match(dup.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${hostPort} failed: port is already allocated`));
+  assert.equal((await k(['rm', '-f', 'rp', 'rp2'])).code, 0);
+  await k(['rm', '-f', 'rp3']);
+});
+
+test('-P publishes the image EXPOSEs; -p 99999:80 is refused with docker\'s message', { skip, timeout: 60_000 }, async () => {
+  const r = await k(['run', '-d', '--name', 'pall', '-P', 'bbexpose', 'sleep', '60']);
+  assert.equal(r.code, 0, r.stderr);
+  const p = await k(['port', 'pall']);
+  assert.match(p.stdout, /^53\/udp -> 0\.0\.0\.0:\d+\n53\/udp -> \[::\]:\d+\n80\/tcp -> 0\.0\.0\.0:\d+\n80\/tcp -> \[::\]:\d+\n$/);
+  const ns = JSON.parse((await k(['inspect', '-f', '{{json .NetworkSettings.Ports}}', 'pall'])).stdout);
+  assert.deepEqual(Object.keys(ns).sort(), ['53/udp', '80/tcp']);
+  assert.equal((await k(['rm', '-f', 'pall'])).code, 0);
+  const bad = await k(['run', '-p', '99999:80', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid hostPort: 99999/);
+  assert.equal((await k(['ps', '-aq', '-f', 'status=created'])).stdout, '');
+});
