@@ -6,7 +6,7 @@ import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { invalidArgument, notFound, isKind } from '../../errors/index.ts';
-import { tarDirectory, diffDirectory, applyLayer, type TarHeader } from '../../archive/index.ts';
+import { tarDirectory, diffDirectory, applyLayer, TarUsage, type TarHeader } from '../../archive/index.ts';
 import { parseNormalizedNamed, withTag, withDefaultTag } from '../../reference/index.ts';
 import { applyChanges, MT, type ContainerConfig, type ImageConfig } from '../../images/index.ts';
 import { createLease, addLeaseResources, deleteLease } from '../../metadata/index.ts';
@@ -156,9 +156,15 @@ async function commit(ctx: Context): Promise<void> {
   const lease = await createLease(s.metadata, { ttlMs: 3600_000 });
   try {
     let layer;
+    let layerSize = 0;
     try {
       const upper = s.runtime.upperDir(r.Id);
-      layer = await s.content.put(diffDirectory(upper, { filter: await commitFilter(upper) }));
+      // the layer's size as docker reports it (file bytes, moby's directory.Size), measured on the way in
+      const usage = new TarUsage();
+      const tar = diffDirectory(upper, { filter: await commitFilter(upper) });
+      tar.on('data', (b: Buffer) => usage.update(b));
+      layer = await s.content.put(tar);
+      layerSize = usage.size();
     } finally {
       if (paused) await s.runtime.resume(r.Id).catch(() => {});
     }
@@ -167,6 +173,8 @@ async function commit(ctx: Context): Promise<void> {
     // the record keeps the create body whole; its HostConfig and NetworkingConfig are not part of a Config
     const { HostConfig: _h, NetworkingConfig: _n, ...own } = r.Config as Record<string, unknown>;
     const c = legacyConfig({ ...(base.config ?? {}), ...own }) as ContainerConfig;
+    // dockerd's create stores the CLI's empty Volumes map as null
+    if (c.Volumes && !Object.keys(c.Volumes).length) c.Volumes = null as never;
     const merged: ContainerConfig = { ...c, ...overrides } as ContainerConfig;
     const config = applyChanges(merged, ctx.query.getAll('changes').flatMap((x) => x.split('\n')).filter(Boolean));
     const created = new Date().toISOString();
@@ -180,7 +188,7 @@ async function commit(ctx: Context): Promise<void> {
     const cfg = await s.content.put(Buffer.from(JSON.stringify(img)));
     await addLeaseResources(s.metadata, lease.id, [cfg.digest]);
     const rec = s.images.resolve(r.Image).record;
-    const layers = [...rec.layers, { digest: layer.digest, mediaType: MT.ociLayer, size: layer.size, diffId: layer.digest, uncompressedSize: layer.size }];
+    const layers = [...rec.layers, { digest: layer.digest, mediaType: MT.ociLayer, size: layer.size, diffId: layer.digest, uncompressedSize: layerSize }];
     const manifest = {
       schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: cfg.digest, size: cfg.size },
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
