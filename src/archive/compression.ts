@@ -76,6 +76,48 @@ export function childFilter(cmd: string, args: string[], what: string): Duplex {
   return duplex;
 }
 
+const GUNZIP_INPUT = 1 << 20;
+
+/**
+ * `inner` behind a duplex that hands it writes of at least `bytes` (the last may be shorter): one copy per
+ * piece. (stream.compose would do, but Node 20's loses an error raised in the inner stream's flush, so a
+ * truncated gzip never ends.)
+ */
+function coalescingInput(inner: Transform, bytes: number): Duplex {
+  let parts: Buffer[] = [];
+  let n = 0;
+  const take = (): Buffer => {
+    const b = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+    parts = [];
+    n = 0;
+    return b;
+  };
+  const outer = new Duplex({
+    writableHighWaterMark: bytes,
+    readableHighWaterMark: 1024 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      parts.push(chunk);
+      n += chunk.length;
+      if (n < bytes) { cb(); return; }
+      if (inner.write(take())) cb(); else inner.once('drain', () => cb());
+    },
+    final(cb) {
+      if (n) inner.write(take());
+      inner.end();
+      cb();
+    },
+    read() { inner.resume(); },
+    destroy(err, cb) {
+      inner.destroy();
+      cb(err);
+    },
+  });
+  inner.on('data', (d: Buffer) => { if (!outer.push(d)) inner.pause(); });
+  inner.on('end', () => outer.push(null));
+  inner.on('error', (e) => outer.destroy(e));
+  return outer;
+}
+
 function zlibError(t: Transform, what: string): Transform {
   // Rewrap zlib's errors (Z_DATA_ERROR …) as InvalidArgument so callers can tell corrupt input from faults.
   const orig = t.destroy.bind(t);
@@ -91,8 +133,10 @@ export function decompressor(kind: CompressionKind): Duplex {
     case 'gzip':
       // node:zlib, not `pigz -d`: inflate is single-threaded in pigz too, and the two pipe copies made the
       // child ~1.7× slower here (bench/archive.ts: 128 MB in 370–500 ms vs 700–800 ms).
-      // A 1 MiB readable buffer lets inflate run ahead while the consumer waits on the disk.
-      return zlibError(createGunzip({ chunkSize: 256 * 1024, readableHighWaterMark: 1024 * 1024 } as object), 'gzip decompression');
+      // A 1 MiB readable buffer lets inflate run ahead while the consumer waits on the disk. Input is gathered
+      // into ~1 MiB pieces first: each write to zlib is one trip through the thread pool, and sockets and file
+      // streams hand over 16–64 KiB at a time (64 MiB layer: 75 ms of CPU instead of 170–220, wall halved).
+      return coalescingInput(zlibError(createGunzip({ chunkSize: 256 * 1024, readableHighWaterMark: 1024 * 1024 } as object), 'gzip decompression'), GUNZIP_INPUT);
     case 'zstd':
       if (!haveTool('zstd')) throw failedPrecondition('zstd-compressed layers need the zstd command (apt-get install zstd)');
       return childFilter('zstd', ['-dcq'], 'zstd decompression');
