@@ -6,6 +6,7 @@ import type { ContainerState } from '../../runtime/index.ts';
 import type { Context } from '../router.ts';
 import type { Services } from '../services.ts';
 import { containerStore, onLoad, stateOf, type ContainerRecord } from './container-store.ts';
+import { dockerContainerInspect, psCommand } from './container-inspect.ts';
 import { networkSettings, portSummaries } from './network-views.ts';
 
 const ZERO = '0001-01-01T00:00:00Z';
@@ -71,7 +72,7 @@ export async function list(ctx: Context): Promise<void> {
     if (!all && !filters.size && st.status !== 'running' && st.status !== 'paused') continue;
     if (!matches(r, st, filters)) continue;
     out.push({
-      Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: [r.Path, ...r.Args].join(' '),
+      Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: psCommand(r.Path, r.Args),
       Created: Math.floor(Date.parse(r.Created) / 1000), Ports: portSummaries(r, st.status === 'running' || st.status === 'paused'), Labels: r.Config.Labels ?? {}, State: dockerState(st),
       Status: dockerStatus(st), HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: {} }, Mounts: r.Mounts.map((m) => ({ ...m })),
@@ -112,7 +113,8 @@ export async function inspectBody(s: Services, r: ContainerRecord): Promise<Reco
 
 export async function inspect(ctx: Context): Promise<void> {
   const s = ctx.services;
-  ctx.json(await inspectBody(s, (await containerStore(s)).get(ctx.params.id!)));
+  const r = (await containerStore(s)).get(ctx.params.id!);
+  ctx.json(await dockerContainerInspect(s, r, await inspectBody(s, r), ctx.version));
 }
 
 /** /info's container counts and /system/df's containers. */
@@ -132,7 +134,7 @@ onLoad.push(async (s, store) => {
       const st = await stateOf(s, r.Id).catch(() => undefined);
       if (!st) continue;
       df.Containers.push({
-        Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: [r.Path, ...r.Args].join(' '),
+        Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: psCommand(r.Path, r.Args),
         Created: Math.floor(Date.parse(r.Created) / 1000), Ports: [], Labels: r.Config.Labels ?? {}, State: dockerState(st),
         Status: dockerStatus(st), SizeRw: 0, SizeRootFs: 0, Mounts: r.Mounts,
       });
