@@ -9,6 +9,7 @@ import type { Digest } from '../digest/index.ts';
 import type { DiffInfo } from './diff.ts';
 
 const WINDOW = 8 << 20;
+const BATCH = 1 << 20;
 
 // USAGE is src/archive's TarUsage (the layer size docker reports: unpacked bytes as moby's directory.Size
 // counts them, not the tar's length) restated in plain JS for the worker, which cannot import bundled code;
@@ -138,19 +139,33 @@ export function workerGunzipHasher(): { input: Writable; done: Promise<DiffInfo>
     }
   });
   w.on('error', (e) => finish(e));
+  let parts: Buffer[] = [];
+  let gathered = 0;
+  const send = (): void => {
+    if (!gathered) return;
+    // copied into a fresh buffer we can transfer (http chunks may share a pooled ArrayBuffer)
+    const ab = new ArrayBuffer(gathered);
+    const view = new Uint8Array(ab);
+    let o = 0;
+    for (const p of parts) { view.set(p, o); o += p.length; }
+    outstanding += gathered;
+    parts = [];
+    gathered = 0;
+    w.postMessage({ buf: ab }, [ab]);
+  };
   const input = new Writable({
     highWaterMark: 1 << 20,
     // finishing the input must not end the worker before it answered; destroy() (abort) does
     autoDestroy: false,
     write(chunk: Buffer, _e, cb) {
-      // copy into a fresh buffer we can transfer (http chunks may share a pooled ArrayBuffer)
-      const ab = new ArrayBuffer(chunk.length);
-      new Uint8Array(ab).set(chunk);
-      outstanding += chunk.length;
-      w.postMessage({ buf: ab }, [ab]);
+      // Gathered into ~1 MiB messages: one postMessage, one ack and one zlib trip per MiB instead of per
+      // 16–64 KiB socket chunk.
+      parts.push(chunk);
+      gathered += chunk.length;
+      if (gathered >= BATCH) send();
       if (outstanding < WINDOW) cb(); else waiting = cb;
     },
-    final(cb) { w.postMessage({ end: true }); cb(); },
+    final(cb) { send(); w.postMessage({ end: true }); cb(); },
     destroy(err, cb) { void w.terminate(); settle.reject(err ?? new Error('diff hashing aborted')); cb(err); },
   });
   // a decompression error is reported through `done` (and fails later writes); not as an uncaught 'error'
