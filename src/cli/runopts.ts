@@ -4,8 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { FlagSpec, Opts } from './spec.ts';
 import { UsageError, StatusError } from './errors.ts';
+import { HEALTH_FLAGS, healthcheck } from './healthopts.ts';
 
-export const RUN_FLAGS: FlagSpec[] = [
+export const RUN_FLAGS: FlagSpec[] = ([
   { name: 'add-host', type: 'list', valueName: 'list', help: 'Add a custom host-to-IP mapping (host:ip)' },
   { name: 'cap-add', type: 'list', valueName: 'list', help: 'Add Linux capabilities' },
   { name: 'cap-drop', type: 'list', valueName: 'list', help: 'Drop Linux capabilities' },
@@ -41,7 +42,8 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'user', short: 'u', type: 'string', valueName: 'string', help: 'Username or UID (format: <name|uid>[:<group|gid>])' },
   { name: 'volume', short: 'v', type: 'list', valueName: 'list', help: 'Bind mount a volume' },
   { name: 'workdir', short: 'w', type: 'string', valueName: 'string', help: 'Working directory inside the container' },
-];
+  ...HEALTH_FLAGS,
+] satisfies FlagSpec[]).sort((a, b) => (a.name < b.name ? -1 : 1));
 
 function invalid(flag: string, value: string, why: string, path: string, use: string): UsageError {
   return new UsageError(`invalid argument "${value}" for "${flag}" flag: ${why}\n\nUsage:  ${path} ${use}\n\nRun '${path} --help' for more information`, 125);
@@ -148,13 +150,13 @@ export function createRequest(o: Opts, image: string, cmd: string[], path: strin
     Hostname: o.str('hostname'), User: o.str('user'), AttachStdin: interactive && !detach, AttachStdout: !detach, AttachStderr: !detach,
     Tty: o.bool('tty'), OpenStdin: interactive, StdinOnce: interactive && !detach, Env: env, Cmd: cmd.length ? cmd : null, Image: image,
     WorkingDir: o.str('workdir'), Labels: labels, ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
-    Volumes: Object.keys(volumes).length ? volumes : undefined,
+    Volumes: Object.keys(volumes).length ? volumes : undefined, Healthcheck: healthcheck(o, path, use),
     ...(o.changed('entrypoint') ? { Entrypoint: o.str('entrypoint') ? [o.str('entrypoint')] : [] } : {}),
     ...(o.str('stop-signal') ? { StopSignal: o.str('stop-signal') } : {}),
     ...(o.changed('stop-timeout') ? { StopTimeout: o.int('stop-timeout') } : {}),
   };
   const hostConfig: Record<string, unknown> = {
-    Binds: binds.length ? binds : null, NetworkMode: o.str('network') || 'default', PortBindings: bindings,
+    Binds: binds.length ? binds : null, NetworkMode: o.str('network') || 'default', PortBindings: bindings, PublishAllPorts: o.bool('publish-all'),
     RestartPolicy: { Name: policy, MaximumRetryCount: retries ? Number(retries) : 0 }, AutoRemove: o.bool('rm'),
     Privileged: o.bool('privileged'), CapAdd: o.list('cap-add'), CapDrop: o.list('cap-drop'), ReadonlyRootfs: o.bool('read-only'),
     SecurityOpt: o.list('security-opt'), ExtraHosts: o.list('add-host'), Memory: memory, NanoCpus: nanoCpus,

@@ -7,7 +7,8 @@ import type { Context } from '../router.ts';
 import type { Services } from '../services.ts';
 import { containerStore, onLoad, stateOf, type ContainerRecord } from './container-store.ts';
 import { dockerContainerInspect, psCommand } from './container-inspect.ts';
-import { networkSettings, portSummaries } from './network-views.ts';
+import { networkSettings, portSummaries, netOf } from './network-views.ts';
+import { healthOf, healthSuffix, healthMatches } from './health.ts';
 
 const ZERO = '0001-01-01T00:00:00Z';
 
@@ -74,7 +75,7 @@ export async function list(ctx: Context): Promise<void> {
     out.push({
       Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: psCommand(r.Path, r.Args),
       Created: Math.floor(Date.parse(r.Created) / 1000), Ports: portSummaries(r, st.status === 'running' || st.status === 'paused'), Labels: r.Config.Labels ?? {}, State: dockerState(st),
-      Status: dockerStatus(st), HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? 'default' },
+      Status: dockerStatus(st) + (st.status === 'running' ? healthSuffix(r.Id) : ''), HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? 'default' },
       NetworkSettings: { Networks: {} }, Mounts: r.Mounts.map((m) => ({ ...m })),
       ...(ctx.bool('size') ? await sizes(s, r) : {}),
     });
@@ -90,6 +91,8 @@ function matches(r: ContainerRecord, st: ContainerState, f: Map<string, string[]
     && any('status', (v) => v === dockerState(st))
     && any('exited', (v) => st.status === 'exited' && Number(v) === st.exitCode)
     && any('ancestor', (v) => r.ImageName === v || r.Image === v || r.Image.startsWith(`sha256:${v}`))
+    && any('health', (v) => healthMatches(r.Id, v))
+    && any('network', (v) => Object.entries(netOf(r).endpoints).some(([n, e]) => n === v || e.NetworkID.startsWith(v)) || r.HostConfig.NetworkMode === v)
     && (f.get('label') ?? []).every((l) => { const [k, val] = l.split('=', 2); const have = (r.Config.Labels ?? {})[k!]; return val === undefined ? have !== undefined : have === val; });
 }
 
@@ -101,6 +104,7 @@ export async function inspectBody(s: Services, r: ContainerRecord): Promise<Reco
       Status: dockerState(st), Running: st.status === 'running' || st.status === 'paused', Paused: st.status === 'paused',
       Restarting: false, OOMKilled: st.oomKilled, Dead: st.status === 'dead', Pid: st.status === 'running' || st.status === 'paused' ? st.pid : 0,
       ExitCode: st.exitCode, Error: st.error, StartedAt: st.startedAt || ZERO, FinishedAt: st.finishedAt || ZERO,
+      ...(healthOf(r.Id) ? { Health: healthOf(r.Id) } : {}),
     },
     Image: r.Image, ResolvConfPath: `${s.runtime.dir(r.Id)}/resolv.conf`, HostnamePath: `${s.runtime.dir(r.Id)}/hostname`,
     HostsPath: `${s.runtime.dir(r.Id)}/hosts`, LogPath: s.runtime.logPath(r.Id), Name: r.Name, RestartCount: r.RestartCount,

@@ -6,6 +6,7 @@ export { default as build } from './build.ts';
 export { default as containers } from './containers.ts';
 export { default as distribution } from './distribution.ts';
 export { default as exec } from './exec.ts';
+export { default as health } from './health.ts';
 export { default as images } from './images.ts';
 export { default as networks } from './networks.ts';
 export { default as system } from './system.ts';
