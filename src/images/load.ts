@@ -50,8 +50,13 @@ const SMALL = 16 << 20;
 export const LOAD_LEASE_PREFIX = 'load-';
 const BLOB_RE = /^blobs\/(sha256|sha512)\/([a-f0-9]+)$/;
 
-function bad(msg: string, cause?: unknown) {
-  return invalidArgument(`invalid archive: ${msg}`, { code: 'ARCHIVE_INVALID', cause });
+/**
+ * Codes beside ARCHIVE_INVALID for the two failures dockerd words by how its tarexport unpacks first:
+ * ARCHIVE_UNREADABLE (the tar or its compression is broken) and ARCHIVE_NO_MANIFEST (neither manifest.json nor
+ * index.json: moby falls back to the pre-1.10 layout and fails opening `repositories`).
+ */
+function bad(msg: string, cause?: unknown, code = 'ARCHIVE_INVALID') {
+  return invalidArgument(`invalid archive: ${msg}`, { code, cause });
 }
 
 /** The input, decompressed when it starts with a gzip or zstd magic. Errors of `input` flow through. */
@@ -141,7 +146,7 @@ export async function loadArchive(s: ImageServiceBase, input: Readable, opts: Lo
       return { digest, size: w.offset };
     };
     let src: Readable;
-    try { src = await decompressed(input); } catch (e) { throw bad(`unreadable input: ${messageOf(e)}`, e); }
+    try { src = await decompressed(input); } catch (e) { throw bad(`unreadable input: ${messageOf(e)}`, e, 'ARCHIVE_UNREADABLE'); }
     try {
       // src/archive's reader: entry bodies are views of the incoming chunks (no copies); a body left
       // unread is skipped.
@@ -181,7 +186,7 @@ export async function loadArchive(s: ImageServiceBase, input: Readable, opts: Lo
       await Promise.all(commits);
       if (opts.signal?.aborted) throw e;
       if (isBerthError(e) && (e.code === 'ARCHIVE_INVALID' || (e.kind !== 'InvalidArgument' && e.kind !== 'Internal'))) throw e;
-      throw bad(`unreadable tar stream: ${messageOf(e)}`, e);
+      throw bad(`unreadable tar stream: ${messageOf(e)}`, e, 'ARCHIVE_UNREADABLE');
     }
     await Promise.all(commits);
     if (commitErr) throw commitErr;
@@ -234,7 +239,7 @@ export async function loadArchive(s: ImageServiceBase, input: Readable, opts: Lo
         });
       }
     } else {
-      throw bad('no manifest.json or index.json found: not a docker-archive or OCI image layout');
+      throw bad('no manifest.json or index.json found: not a docker-archive or OCI image layout', undefined, 'ARCHIVE_NO_MANIFEST');
     }
     const records: Parameters<ImageServiceBase['addImages']>[0] = [];
     for (const p of plans) records.push(await verifyPlan(s, p, ociIndex?.ok ? ociIndex.value.manifests : [], touched, lease.id, plainUsage));

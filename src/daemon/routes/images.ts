@@ -5,7 +5,9 @@
 // (ImageInspect's versions: image-inspect.ts)
 // Routes taking a name use `{name:.*}` (names such as `host:5000/a/b:tag` contain `/`), fixed paths first.
 import type { Readable } from 'node:stream';
-import { invalidArgument, notFound } from '../../errors/index.ts';
+import { invalidArgument, notFound, isKind } from '../../errors/index.ts';
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
 import { NAMES, type NameRecord } from '../../metadata/index.ts';
 import type { ImageService, ImageView } from '../../images/index.ts';
 import type {
@@ -153,8 +155,29 @@ async function load(ctx: Context): Promise<void> {
     out.end();
   } catch (e) {
     ctx.req.resume();
-    out.fail(e);
+    if (ctx.res.headersSent) { out.fail(e); return; }
+    // moby's load answers 200 and reports a bad archive in the stream: the docker CLI prints the bare text
+    const message = loadErrorText(ctx, e);
+    ctx.res.writeHead(200, { 'content-type': 'application/json' });
+    ctx.res.end(JSON.stringify({ errorDetail: { message }, error: message }) + '\n');
   }
+}
+
+/**
+ * dockerd's words for an archive it cannot load (20.10 and 28 alike: tarexport unpacks the whole archive into
+ * a temp dir first, so a broken tar is reported by the untar, a missing manifest.json by the legacy fallback).
+ */
+function loadErrorText(ctx: Context, e: unknown): string {
+  if (isKind(e, 'InvalidArgument', 'ARCHIVE_UNREADABLE')) {
+    const cause = (e as { cause?: unknown }).cause;
+    const eof = isKind(cause, 'InvalidArgument', 'TAR_TRUNCATED') || isKind(cause, 'InvalidArgument', 'DECOMPRESS_FAILED');
+    return `Error processing tar file(exit status 1): ${eof ? 'unexpected EOF' : 'archive/tar: invalid tar header'}`;
+  }
+  if (isKind(e, 'InvalidArgument', 'ARCHIVE_NO_MANIFEST')) {
+    const tmp = join(ctx.services.layout.tmp, `docker-import-${randomInt(1e9, 1e10)}`);
+    return `open ${join(tmp, 'repositories')}: no such file or directory`;
+  }
+  return (e as Error).message;
 }
 
 /** `POST /images/create?fromSrc=…`: import a rootfs tarball from the body (`-`) or a URL. Pulls PASS on. */
