@@ -92,7 +92,7 @@ async function info(ctx: Context): Promise<void> {
     Driver: 'overlay2',
     DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true']],
     DockerRootDir: s.layout.root,
-    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['json-file'] },
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
     MemoryLimit: true, SwapLimit: false, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true,
     PidsLimit: true, OomKillDisable: !cgroup2, IPv4Forwarding: true, Debug: cfg.debug,
     NFd: 0, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file',
