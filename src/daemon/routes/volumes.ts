@@ -5,6 +5,7 @@ import { Volumes, type VolumeInfo } from '../../runtime/index.ts';
 import type { Router, Context } from '../router.ts';
 import type { Services } from '../services.ts';
 import { containerStore } from './container-store.ts';
+import { versionBefore } from '../version.ts';
 
 const vols = new WeakMap<Services, Volumes>();
 
@@ -29,6 +30,12 @@ function labelMatch(filters: Map<string, string[]>, labels: Record<string, strin
   return (filters.get('label') ?? []).every(want) && !(filters.get('label!') ?? []).some(want);
 }
 
+/** As dockerd's volume store hands a volume out: no labels or options is null, not {}. */
+function view(v: VolumeInfo): VolumeInfo {
+  const empty = (m: Record<string, string> | null | undefined) => !m || Object.keys(m).length === 0;
+  return { ...v, Labels: empty(v.Labels) ? null : v.Labels, Options: empty(v.Options) ? null : v.Options } as VolumeInfo;
+}
+
 async function list(ctx: Context): Promise<void> {
   const s = ctx.services;
   const f = ctx.filters(['name', 'label', 'label!', 'dangling', 'driver']);
@@ -39,8 +46,8 @@ async function list(ctx: Context): Promise<void> {
     if (f.get('driver') && !f.get('driver')!.includes(v.Driver)) continue;
     const dangling = f.get('dangling')?.[0];
     if (dangling !== undefined && (['true', '1'].includes(dangling) === used.has(v.Name))) continue;
-    if (!labelMatch(f, v.Labels)) continue;
-    out.push(v);
+    if (!labelMatch(f, v.Labels ?? {})) continue;
+    out.push(view(v));
   }
   ctx.json({ Volumes: out, Warnings: [] });
 }
@@ -49,11 +56,11 @@ async function create(ctx: Context): Promise<void> {
   const b = (await ctx.readJSON<{ Name?: string; Driver?: string; DriverOpts?: Record<string, string>; Labels?: Record<string, string> }>()) ?? {};
   const v = await volumesOf(ctx.services).create({ name: b.Name, driver: b.Driver, options: b.DriverOpts ?? undefined, labels: b.Labels ?? undefined });
   ctx.services.events.publish({ Type: 'volume', Action: 'create', id: v.Name, attributes: { driver: 'local' } });
-  ctx.json(v, 201);
+  ctx.json(view(v), 201);
 }
 
 async function inspect(ctx: Context): Promise<void> {
-  ctx.json(await volumesOf(ctx.services).get(ctx.params.name!));
+  ctx.json(view(await volumesOf(ctx.services).get(ctx.params.name!)));
 }
 
 async function remove(ctx: Context): Promise<void> {
@@ -67,7 +74,8 @@ async function remove(ctx: Context): Promise<void> {
 async function prune(ctx: Context): Promise<void> {
   const s = ctx.services;
   const f = ctx.filters(['label', 'label!', 'all']);
-  const all = ['true', '1'].includes(f.get('all')?.[0] ?? '');
+  // before API 1.42 prune removed every unused volume; since, only anonymous ones unless all=true
+  const all = versionBefore(ctx.version, '1.42') || ['true', '1'].includes(f.get('all')?.[0] ?? '');
   const r = await volumesOf(s).prune((await usage(s)).keys(), { all, labels: (l) => labelMatch(f, l) });
   for (const n of r.VolumesDeleted) s.events.publish({ Type: 'volume', Action: 'destroy', id: n, attributes: { driver: 'local' } });
   ctx.json(r);
