@@ -52,6 +52,7 @@ export async function sweep(s: ImageServiceBase, keep: Set<Digest>): Promise<GcR
       bytes += b.size;
     }
   }
+  for (const h of s.afterSweep) await h();
   return { removed, bytes };
 }
 

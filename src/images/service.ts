@@ -117,6 +117,8 @@ export class ImageServiceBase {
   containersUsing: (imageId: Digest) => ContainerUse[] = () => [];
   /** Extra GC roots (containers, build cache): called by gc(). */
   readonly rootProviders: (() => Iterable<Digest> | Promise<Iterable<Digest>>)[] = [];
+  /** Run after every content sweep (rmi, image prune, gc): the daemon prunes unpacked snapshots here. */
+  readonly afterSweep: (() => Promise<void>)[] = [];
   /** In-flight loads/imports: gc() waits for them so their fresh blobs are not swept before being recorded. */
   protected readonly inflight = new Set<Promise<unknown>>();
 
