@@ -63,6 +63,11 @@ export class BuildCache {
     return [...out];
   }
 
+  /** Every record's layers (the snapshot GC keeps their chainIDs until `prune()`). */
+  layerLists(): LayerRecord[][] {
+    return [...this.records.values()].map((r) => r.layers);
+  }
+
   /** Drops records (all, or those last used before `until` ms); returns how many. */
   async prune(opts: { until?: number } = {}): Promise<number> {
     let n = 0;
