@@ -122,3 +122,26 @@ test('unpackImage reads layer blobs from the content store and skips present sna
   await store.delete(refs[0]!.digest);
   assert.deepEqual(await snaps.unpackImage(store, refs), ids); // present: the blob is not needed again
 });
+
+test('prune keeps what a lease holds and what was committed after the lease began, until it is released', async (t) => {
+  const { snaps } = await fixture(t);
+  const unpack = async (body: string): Promise<Digest> => {
+    const l = await layer([{ name: 'f', body }]);
+    const id = digestOf(l);
+    await snaps.unpack({ chainId: id, diffId: id, source: Readable.from([l]) });
+    return id;
+  };
+  const old = await unpack('old');
+  const kept = await unpack('kept');
+  const lease = snaps.lease();
+  lease.add([old]);
+  // a snapshot unpacked while the lease is open is held without being named (a pull not yet recorded)
+  const fresh = await unpack('fresh');
+  const other = snaps.lease();
+  other.release();
+  assert.deepEqual(await snaps.prune([kept]), []);
+  lease.release();
+  lease.release(); // safe twice
+  assert.deepEqual((await snaps.prune(async () => [kept])).sort(), [old, fresh].sort());
+  assert.deepEqual((await snaps.list()).map((s) => s.chainId), [kept]);
+});

@@ -66,10 +66,22 @@ export interface LayerRef {
   diffId: Digest;
 }
 
+/**
+ * What an in-flight operation (a pull, a build) holds against prune(): the chainIDs it added, and every
+ * snapshot committed after it began (a layer it unpacked but has not recorded yet). release() is safe twice.
+ */
+export interface SnapshotLease {
+  add(chainIds: Iterable<Digest>): void;
+  release(): void;
+}
+
 export class Snapshotter {
   private readonly dir: string;
   /** One unpack per chainID at a time inside this process; concurrent callers share it. */
   private readonly inflight = new Map<string, Promise<SnapshotInfo>>();
+  private readonly leases = new Set<{ since: number; ids: Set<Digest> }>();
+  /** prune() runs one at a time. */
+  private pruning: Promise<unknown> = Promise.resolve();
 
   constructor(root: DataRoot) {
     this.dir = root.snapshots;
@@ -228,19 +240,45 @@ export class Snapshotter {
     return true;
   }
 
+  /** Holds snapshots against prune() until released (see SnapshotLease). */
+  lease(): SnapshotLease {
+    // one millisecond of slack: createdAt and the lease's start may fall in the same tick
+    const l = { since: Date.now() - 1, ids: new Set<Digest>() };
+    this.leases.add(l);
+    return {
+      add: (ids) => { for (const d of ids) l.ids.add(d); },
+      release: () => { this.leases.delete(l); },
+    };
+  }
+
   /**
-   * The GC hook: removes every snapshot not in `keep` (the chainIDs images and containers use). Returns the
-   * chainIDs removed.
+   * The GC hook: removes every snapshot not in `keep` (the chainIDs images, containers and the build cache
+   * use), except what a lease holds and what is being unpacked. Returns the chainIDs removed.
    */
-  async prune(keep: Iterable<Digest>): Promise<Digest[]> {
-    const k = new Set(keep);
+  prune(keep: Iterable<Digest> | (() => Promise<Iterable<Digest>>)): Promise<Digest[]> {
+    const run = this.pruning.then(() => this.pruneNow(keep));
+    this.pruning = run.catch(() => {});
+    return run;
+  }
+
+  private async pruneNow(keep: Iterable<Digest> | (() => Promise<Iterable<Digest>>)): Promise<Digest[]> {
+    // Leases are noted first and snapshots listed before the keep set is computed, so a snapshot committed
+    // meanwhile is either held by an operation still running or already recorded where the keep set looks.
+    const leases = [...this.leases];
+    const all = await this.list();
+    const k = new Set(typeof keep === 'function' ? await keep() : keep);
     const removed: Digest[] = [];
-    for (const s of await this.list()) {
-      if (k.has(s.chainId)) continue;
+    for (const s of all) {
+      if (k.has(s.chainId) || this.inflight.has(s.chainId) || this.held(s, leases)) continue;
       await this.remove(s.chainId);
       removed.push(s.chainId);
     }
     return removed;
+  }
+
+  private held(s: SnapshotInfo, earlier: Iterable<{ since: number; ids: Set<Digest> }>): boolean {
+    for (const l of [...earlier, ...this.leases]) if (l.ids.has(s.chainId) || s.createdAt >= l.since) return true;
+    return false;
   }
 
   /** Removes leftovers of interrupted unpacks and removals, and dangling links. Call on daemon start. */
