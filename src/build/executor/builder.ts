@@ -96,12 +96,16 @@ export class Builder {
    */
   async build(o: BuildOptions): Promise<BuildResult> {
     const out = (e: BuildEvent) => o.onEvent?.(e);
+    // snapshots this build unpacks are out of the snapshot GC's reach until it ends (recorded by then)
+    const lease = this.deps.snapshots.lease();
     try {
       return await this.run(o);
     } catch (e) {
       const message = messageOf(e);
       out({ errorDetail: { message }, error: message });
       throw e;
+    } finally {
+      lease.release();
     }
   }
 
