@@ -78,6 +78,8 @@ async function relay(ctx: Context | HijackContext, out: Writable, input: Readabl
   const want = { stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr') };
   const live = ctx.bool('stream') && st.status !== 'exited' && st.status !== 'dead';
   const att = live ? await s.runtime.attach(r.Id) : undefined;
+  // dockerd logs an attach event for every attach (docker run's included), before start
+  s.events.publish({ Type: 'container', Action: 'attach', id: r.Id, attributes: { ...(r.Config.Labels ?? {}), image: r.ImageName, name: r.Name.slice(1) } });
   if ('upgrade' in ctx) ctx.upgrade(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
   else ctx.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
   out.on('error', () => {});
