@@ -42,6 +42,7 @@ export async function logsRoute(ctx: Context): Promise<void> {
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) throw invalidArgument(`invalid value for "tail": ${tailRaw}`);
   const follow = ctx.bool('follow');
   const timestamps = ctx.bool('timestamps');
+  const details = ctx.bool('details');
   const ac = new AbortController();
   ctx.res.on('close', () => ac.abort());
   ctx.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
@@ -55,7 +56,9 @@ export async function logsRoute(ctx: Context): Promise<void> {
     });
     for await (const rec of recs) {
       if (rec.stream === 'stdout' ? !stdout : !stderr) continue;
-      const data = timestamps ? Buffer.concat([Buffer.from(rec.time + ' '), rec.data]) : rec.data;
+      // --details: the entry's attributes (none without --log-opt labels/env) and a space, as moby's daemon/logs.go
+      const line = details ? Buffer.concat([Buffer.from(' '), rec.data]) : rec.data;
+      const data = timestamps ? Buffer.concat([Buffer.from(rec.time + ' '), line]) : line;
       await write(ctx.res, tty ? data : frame(rec.stream === 'stdout' ? 1 : 2, data));
     }
   } catch (e) {
