@@ -62,7 +62,9 @@ async function resolveMounts(s: Services, hc: HostConfig, imageVolumes: string[]
  */
 function execError(e: unknown, cmd: string): unknown {
   if (isKind(e, 'InvalidArgument', 'EXEC_NOT_FOUND')) {
-    return invalidArgument(`failed to create task for container: OCI runtime create failed: exec: "${cmd}": executable file not found in $PATH: unknown`, { code: 'EXEC_NOT_FOUND' });
+    // a path is stat'ed, a bare name searched in $PATH (runc's wording, as dockerd reports it)
+    const why = cmd.includes('/') ? `stat ${cmd}: no such file or directory` : 'executable file not found in $PATH';
+    return invalidArgument(`failed to create task for container: OCI runtime create failed: exec: "${cmd}": ${why}: unknown`, { code: 'EXEC_NOT_FOUND' });
   }
   if (isKind(e, 'InvalidArgument', 'EXEC_PERMISSION')) {
     return invalidArgument(`failed to create task for container: OCI runtime create failed: exec: "${cmd}": permission denied: unknown`, { code: 'EXEC_PERMISSION' });
