@@ -94,7 +94,8 @@ export function runtimeCreateError(message: string): Error {
   if (/executable file `?[^`]*`? not found|executable file not found|no such file or directory/i.test(m)) {
     return invalidArgument(text, { code: 'EXEC_NOT_FOUND' });
   }
-  if (/permission denied/i.test(m)) return invalidArgument(text, { code: 'EXEC_PERMISSION' });
+  // crun says "open executable: Operation not permitted" for a directory or a non-executable file: docker's 126
+  if (/permission denied|open executable: /i.test(m)) return invalidArgument(text, { code: 'EXEC_PERMISSION' });
   return internal(text, { code: 'RUNTIME_CREATE' });
 }
 
