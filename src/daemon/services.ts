@@ -17,6 +17,7 @@ import { Snapshotter } from '../snapshot/index.ts';
 import { Builder, buildRuntimeOf } from '../build/index.ts';
 import { containerStore } from './routes/container-store.ts';
 import { pullQuietly } from './routes/distribution.ts';
+import { collectSnapshotsAfterSweeps } from './snapshot-gc.ts';
 
 export interface Logger {
   info(msg: string): void;
@@ -98,6 +99,7 @@ export async function openServices(config: DaemonConfig, log: Logger): Promise<S
     content, metadata, images, hooks: { info: [], df: [] }, runtime, snapshots, builder,
   };
   self = services;
+  collectSnapshotsAfterSweeps(services);
   // containers: records loaded, exit monitors re-armed, --rm leftovers removed, restart policies applied
   await containerStore(services);
   return services;
