@@ -112,6 +112,8 @@ async function pullOne(ctx: Context, client: RegistryClient, ref: Reference, pla
   const images = s.images;
   const before = (() => { try { return images.resolve(toString(ref)).record.id; } catch { return undefined; } })();
   const lease = await createLease(s.metadata, { ttlMs: 24 * 3600_000 });
+  // the snapshot GC's counterpart of the blob lease: layers unpacked (or found) before the image is recorded
+  const held = s.snapshots.lease();
   try {
     return await pull(ref, {
       client, content: s.content, host: hostOf(ref), mirrors: mirrorsFor(s.config, ref.domain), platform,
@@ -121,6 +123,7 @@ async function pullOne(ctx: Context, client: RegistryClient, ref: Reference, pla
       knownDiff: (d) => knownDiff(s, d),
       // as docker, a pull leaves the layers unpacked (snapshots), each teed off its download
       unpack: async (u) => {
+        held.add([u.chainId]);
         const info = await s.snapshots.unpack({
           chainId: u.chainId, ...(u.parent ? { parent: u.parent } : {}), diffId: u.diffId, source: u.source, signal, beforeCommit: u.verified,
         });
@@ -140,6 +143,7 @@ async function pullOne(ctx: Context, client: RegistryClient, ref: Reference, pla
       },
     });
   } finally {
+    held.release();
     await deleteLease(s.metadata, lease.id).catch(() => {});
   }
 }
