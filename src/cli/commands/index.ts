@@ -32,6 +32,7 @@ import { cp } from './cp.ts';
 import { top } from './top.ts';
 import { stats } from './stats.ts';
 import { port } from './port.ts';
+import { update } from './update.ts';
 import { diff } from './diff.ts';
 import { exportCmd } from './export.ts';
 import { commit } from './commit.ts';
@@ -51,7 +52,7 @@ export const COMMANDS: CommandSpec[] = [
   images, imageInspect, inspect, history, tag, rmi, imagePrune, save, load, importCmd,
   // containers (issue 6)
   run, create, exec, ps, start, stop, restart, kill, pause, unpause, wait, rm, rename, logs, containerInspect, containerPrune,
-  attach, cp, top, stats, port, diff, exportCmd, commit, ...volumeCommands, ...networkCommands,
+  attach, cp, top, stats, port, update, diff, exportCmd, commit, ...volumeCommands, ...networkCommands,
   // build (issue 7: the classic /build protocol)
   build,
   // registries (issue 5)

@@ -10,4 +10,5 @@ export { default as health } from './health.ts';
 export { default as images } from './images.ts';
 export { default as networks } from './networks.ts';
 export { default as system } from './system.ts';
+export { default as update } from './update.ts';
 export { default as volumes } from './volumes.ts';
