@@ -19,6 +19,7 @@ import { clean, ContextFilter, readDockerignore, type IgnoreSource } from './doc
 import { receiveContext } from './receive.ts';
 import { compileMatch, hasWildcards } from './match.ts';
 import { contextRelative, type SourceInfo } from './copy.ts';
+import { dirHash, sourcesHash, tarsumHasher } from './tarsum.ts';
 
 const ROOT_MODE = 0o755;
 
@@ -32,6 +33,8 @@ interface IndexEntry {
   digest?: Digest;
   /** Where a file's bytes start in the tar. */
   offset?: number;
+  /** The entry's tarsum v1 (the classic builder's history hash; see tarsum.ts). */
+  tarsum?: string;
 }
 
 /**
@@ -143,23 +146,25 @@ class BatchWriter {
  * fool it, and `--no-cache` does not consult it either. Bounded: the oldest entries go beyond `max`.
  */
 export class ContextHashCache {
-  private readonly map = new Map<string, { digest: Digest; at: number }>();
+  private readonly map = new Map<string, { digest: Digest; tarsum: string; at: number }>();
 
   constructor(private readonly max = 200_000) {}
 
-  private static key(rel: string, size: number, mtime: number, mode: number): string {
-    return `${size}\0${mtime}\0${mode}\0${rel}`;
+  /** `h`'s identity: everything the two digests depend on except the bytes (mtime standing in for them). */
+  private static key(h: TarHeader): string {
+    return `${h.size}\0${h.mtime}\0${h.mode}\0${h.uid}:${h.gid}\0${h.name}`;
   }
 
-  get(rel: string, size: number, mtime: number, mode: number): Digest | undefined {
-    const hit = this.map.get(ContextHashCache.key(rel, size, mtime, mode));
-    return hit && mtime <= hit.at - 2 ? hit.digest : undefined;
+  get(h: TarHeader): { digest: Digest; tarsum: string } | undefined {
+    if (h.xattrs?.size) return undefined;
+    const hit = this.map.get(ContextHashCache.key(h));
+    return hit && h.mtime <= hit.at - 2 ? hit : undefined;
   }
 
-  set(rel: string, size: number, mtime: number, mode: number, digest: Digest): void {
-    const k = ContextHashCache.key(rel, size, mtime, mode);
+  set(h: TarHeader, digest: Digest, tarsum: string): void {
+    const k = ContextHashCache.key(h);
     this.map.delete(k);
-    this.map.set(k, { digest, at: Date.now() / 1000 });
+    this.map.set(k, { digest, tarsum, at: Date.now() / 1000 });
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
   }
 }
@@ -256,16 +261,23 @@ export class LazyContext {
         const e: IndexEntry = { type: h.type, mode: h.mode & 0o7777, size: h.size, mtime: h.mtime, ...(h.linkname !== undefined ? { linkname: h.linkname } : {}) };
         if (h.type === 'file') {
           const keep = wanted.has(rel) ? [] as Buffer[] : undefined;
-          const known = keep ? undefined : opts.hashes?.get(rel, h.size, h.mtime, e.mode);
+          const known = keep ? undefined : opts.hashes?.get(h);
           const d = known ? undefined : new Digester();
+          const ts = known ? undefined : tarsumHasher({ ...h, name: rel });
           for await (const part of data) {
             d?.update(part);
+            ts?.update(part);
             keep?.push(Buffer.from(part));
           }
-          e.digest = known ?? d!.digest();
-          if (!known) opts.hashes?.set(rel, h.size, h.mtime, e.mode, e.digest);
+          e.digest = known?.digest ?? d!.digest();
+          e.tarsum = known?.tarsum ?? ts!.digest('hex');
+          if (!known) opts.hashes?.set(h, e.digest, e.tarsum);
           e.offset = offset;
           if (keep) small.set(rel, Buffer.concat(keep));
+        } else {
+          // names as the docker CLI writes them (no "./"): moby hashes the header's name as is, so a context
+          // tarred as `tar -C dir -cf - .` would hash differently from the same directory sent by a CLI
+          e.tarsum = tarsumHasher({ ...h, name: rel }).digest('hex');
         }
         index.set(rel, e);
       }
@@ -365,6 +377,29 @@ export class LazyContext {
       }
     }
     return digestOf(lines.join('\n'));
+  }
+
+  /**
+   * The classic builder's history hash of `sources` (`file:…`, `dir:…`, `multi:…`; see tarsum.ts), or
+   * undefined when the index cannot answer (then the caller hashes the extracted files).
+   */
+  classicHash(sources: readonly string[]): string | undefined {
+    const found = this.sourcesFor(sources);
+    if (!found) return undefined;
+    const hashOf = (rel: string): string => {
+      let e = this.index.get(rel);
+      // moby's Hash follows a symlink to what it points at (inside the context)
+      for (let hops = 0; e?.type === 'symlink' && hops < 16; hops++) {
+        const base = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+        rel = contextRelative(e.linkname!.startsWith('/') ? e.linkname! : `${base}/${e.linkname}`);
+        e = this.index.get(rel);
+      }
+      return e?.tarsum ?? rel;
+    };
+    return sourcesHash(found.map((s) => {
+      if (!s.isDir) return `file:${hashOf(s.rel)}`;
+      return dirHash(this.walkOrder(s.rel).filter((r) => r !== '.').map(hashOf));
+    }));
   }
 
   /** An indexed entry's metadata (for tar-backed copies). */

@@ -21,7 +21,8 @@ test('metadata instructions change the config as docker does and return its #(no
   assert.deepEqual(out, [
     'ENV A=1 B=2', 'LABEL a=b c=d', 'MAINTAINER me', 'EXPOSE 53/udp 80 8000-8001', 'USER app', 'VOLUME [/data /logs]',
     'STOPSIGNAL SIGINT', 'CMD ["/bin/sh" "-c" "echo hi"]', 'WORKDIR /srv', 'WORKDIR /srv/web',
-    'HEALTHCHECK &{["CMD-SHELL" "true"] "5s" "0s" "0s" "0s" \'\\x03\'}', 'HEALTHCHECK &{["CMD" "x"] "0s" "0s" "0s" "0s" \'\\x00\'}',
+    // dockerd 20.10's HealthConfig has four durations; a fifth (StartInterval) only when given
+    'HEALTHCHECK &{["CMD-SHELL" "true"] "5s" "0s" "0s" \'\\x03\'}', 'HEALTHCHECK &{["CMD" "x"] "0s" "0s" "0s" \'\\x00\'}',
     'ONBUILD RUN x', 'ARG X Y=1', 'SHELL [/bin/bash -c]', 'ENTRYPOINT ["/bin/bash" "-c" "run"]',
   ]);
   assert.deepEqual(notes, ['Note: overriding previous HEALTHCHECK: [CMD-SHELL true]\n']);

@@ -134,7 +134,10 @@ export function applyMetadata(s: ConfigState, inst: Command, note: (line: string
       c.Healthcheck = healthJSON(inst.health);
       const h = inst.health;
       const retries = `'\\x${(h.retries ?? 0).toString(16).padStart(2, '0')}'`;
-      return `HEALTHCHECK &{${goQuoteList(h.test)} ${goQuote(goDuration(h.interval ?? 0))} ${goQuote(goDuration(h.timeout ?? 0))} ${goQuote(goDuration(h.startPeriod ?? 0))} ${goQuote(goDuration(h.startInterval ?? 0))} ${retries}}`;
+      // Go's %v of the HealthConfig struct: dockerd 20.10 (the classic builder compared in test/build-parity)
+      // has no StartInterval field; it is printed only when --start-interval was given (docker 25+'s shape)
+      const start = h.startInterval ? ` ${goQuote(goDuration(h.startInterval))}` : '';
+      return `HEALTHCHECK &{${goQuoteList(h.test)} ${goQuote(goDuration(h.interval ?? 0))} ${goQuote(goDuration(h.timeout ?? 0))} ${goQuote(goDuration(h.startPeriod ?? 0))}${start} ${retries}}`;
     }
     case 'SHELL':
       s.shell = [...inst.shell];

@@ -165,6 +165,24 @@ export interface StreamCopyOptions {
  * its destination. Same content as stageCopy + tarDirectory, in op order.
  */
 export async function* copyEntries(o: StreamCopyOptions): AsyncGenerator<PackEntry> {
+  if (o.ops.length < 2) { yield* opEntries(o); return; }
+  // Several sources: one tree, as docker's layer (a diff walked in name order) has it — each directory once,
+  // entries sorted by path components. Only headers are held; bodies are read when the tar is written.
+  const all = new Map<string, PackEntry>();
+  for await (const e of opEntries(o)) if (!(e.header.type === 'dir' && all.has(e.header.name))) all.set(e.header.name, e);
+  const key = (n: string): string[] => n.split('/');
+  const cmp = (a: string, b: string): number => {
+    const x = key(a); const y = key(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      const c = Buffer.compare(Buffer.from(x[i]!), Buffer.from(y[i]!));
+      if (c) return c;
+    }
+    return x.length - y.length;
+  };
+  for (const name of [...all.keys()].sort(cmp)) yield all.get(name)!;
+}
+
+async function* opEntries(o: StreamCopyOptions): AsyncGenerator<PackEntry> {
   const owner = o.owner ?? { uid: 0, gid: 0 };
   const clamp = (t: number): number => Math.floor(o.mtimeClamp !== undefined ? Math.min(t, o.mtimeClamp) : t);
   const emitted = new Set<string>();
@@ -182,6 +200,14 @@ export async function* copyEntries(o: StreamCopyOptions): AsyncGenerator<PackEnt
       } };
     }
   }
+  // A directory copied into one the image already has keeps the image's metadata (docker: COPY dir/ /tmp/
+  // leaves /tmp 1777), as the copy only adds to it.
+  const existingDir = async (abs: string): Promise<PackEntry | undefined> => {
+    const hit = await o.view.lstat(abs);
+    if (!hit?.stat.isDirectory()) return undefined;
+    const st = hit.stat;
+    return { header: { name: rel(abs), type: 'dir', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0, mtime: clamp(st.mtimeMs / 1000) } };
+  };
   const withMode = (h: TarHeader): TarHeader => (o.mode !== undefined && h.type !== 'symlink' && h.type !== 'link' ? { ...h, mode: o.mode } : h);
   for (const op of o.ops) {
     const parent = await o.view.resolve(posix.dirname(op.to));
@@ -199,9 +225,9 @@ export async function* copyEntries(o: StreamCopyOptions): AsyncGenerator<PackEnt
       if (op.kind === 'file') {
         yield { header: shape({ name, type: 'file', mode: e.mode, uid: 0, gid: 0, size: e.size, mtime: e.mtime }), body: t.read(op.src.rel) };
       } else {
-        if (name !== '') {
+        if (name !== '' && !emitted.has(dest)) {
           emitted.add(dest);
-          yield { header: shape({ name, type: 'dir', mode: e.mode, uid: 0, gid: 0, size: 0, mtime: e.mtime }) };
+          yield (await existingDir(dest)) ?? { header: shape({ name, type: 'dir', mode: e.mode, uid: 0, gid: 0, size: 0, mtime: e.mtime }) };
         }
         yield* t.dirEntries(op.src.rel, name, shape);
       }
@@ -210,9 +236,9 @@ export async function* copyEntries(o: StreamCopyOptions): AsyncGenerator<PackEnt
       yield { header: withMode({ name, type: 'file', mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, size: st.size, mtime: clamp(st.mtimeMs / 1000) }), body: { path: op.from } };
     } else {
       const st = await lstat(op.from);
-      if (name !== '') {
+      if (name !== '' && !emitted.has(dest)) {
         emitted.add(dest);
-        yield { header: withMode({ name, type: 'dir', mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, size: 0, mtime: clamp(st.mtimeMs / 1000) }) };
+        yield (await existingDir(dest)) ?? { header: withMode({ name, type: 'dir', mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, size: 0, mtime: clamp(st.mtimeMs / 1000) }) };
       }
       for await (const e of directoryEntries(op.from, { prefix: name, owner, mtimeClamp: o.mtimeClamp, xattrs: false })) {
         if (e.header.name === name) continue; // the directory itself went out above, with its source's metadata

@@ -130,7 +130,9 @@ export async function runStep(o: RunStepOptions): Promise<LayerRecord> {
     const st = await exited;
     o.signal.throwIfAborted();
     if (st.exitCode !== 0) throw runFailed(argv, st.exitCode);
-    await removeMountStubs(runtime.upperDir(id), (o.mounts ?? []).map((m) => m.target));
+    // /etc/hostname, /etc/hosts and /etc/resolv.conf are bind-mounted over stubs the runtime creates when the
+    // image has none; docker keeps those in its init layer, so they are not part of the step's layer
+    await removeMountStubs(runtime.upperDir(id), [...(o.mounts ?? []).map((m) => m.target), '/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
     const usage = new TarUsage();
     const info = await content.put(measured(diffDirectory(runtime.upperDir(id), { mtimeClamp: o.mtimeClamp }), usage));
     const ids = chainIds([...o.parentDiffIds, info.digest]);

@@ -3,6 +3,7 @@
 // image config stored in content (its digest is what " ---> <id>" shows), so cache hits reproduce the
 // same image IDs.
 import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageService, ImageConfig, ContainerConfig } from '../../images/index.ts';
@@ -23,6 +24,7 @@ import { resolveSources, planCopy, normalizeDest, contextRelative, parentsPivot,
 import { hasWildcards } from '../context/match.ts';
 import { mergeLayers } from './merge.ts';
 import { digestSources } from '../context/digest.ts';
+import { diskSourcesHash } from '../context/tarsum.ts';
 import type { LazyContext } from '../context/lazy.ts';
 import { applyMetadata, copyCreatedBy, nopCreatedBy, runCreatedBy, DEFAULT_PATH, DEFAULT_SHELL } from './config.ts';
 import { ChainView, stageCopy, copyEntries, commitEntries, commitDirectory } from './layer.ts';
@@ -32,7 +34,12 @@ import { resolveRunMounts, type RunMount } from './mounts.ts';
 import { downloadSource, isGitURL, isRemoteURL } from './fetch.ts';
 
 /** What a COPY/ADD reads: the digest for its cache key now, the sources themselves only when executed. */
-interface CopyInputs { files: string; resolve: () => Promise<SourceInfo[]> }
+interface CopyInputs {
+  files: string;
+  resolve: () => Promise<SourceInfo[]>;
+  /** The classic builder's `file:…`/`dir:…`/`multi:…` for history (asked only when the step runs). */
+  history: () => Promise<string>;
+}
 
 export interface StageState {
   image: ImageConfig;
@@ -205,9 +212,9 @@ export class StageRunner {
     if (inst.kind === 'COPY' || inst.kind === 'ADD') {
       const sources = await copy!.resolve();
       layer = await this.copyLayer(state, inst, sources, image.config);
-      const n = sources.length + inst.contents.length;
-      const kind = n > 1 ? 'multi' : sources[0]?.isDir ? 'dir' : 'file';
-      createdBy = copyCreatedBy(shell, inst.kind, `${kind}:${hexOf(copy!.files as Digest)}`, inst.dest);
+      // moby's performCopy: `COPY --chown=1:2file:<hash> in /dst ` (no space after the flag, as docker writes it)
+      const flags = (inst.chown ? `--chown=${inst.chown}` : '') + (inst.chmod ? `--chmod=${inst.chmod}` : '');
+      createdBy = copyCreatedBy(shell, inst.kind, flags + await copy!.history(), inst.dest);
     } else if (inst.kind === 'RUN') {
       layer = await runStep({
         runtime: this.d.runtime!, snapshots: this.d.snapshots, content: this.d.images.content,
@@ -219,6 +226,11 @@ export class StageRunner {
     } else {
       const cs = { config: image.config as ContainerConfig, author: image.author, shell, cmdSet: false };
       createdBy = nopCreatedBy(shell, applyMetadata(cs, inst, emit));
+      // the classic builder commits every metadata step through a container it creates and removes
+      // (moby dispatchers → commit → create), and says so; no container runs here, the lines keep the stream's shape
+      const id = randomBytes(32).toString('hex').slice(0, 12);
+      emit(` ---> Running in ${id}\n`);
+      emit(`Removing intermediate container ${id}\n`);
       if (cs.author !== undefined) image.author = cs.author;
       if (inst.kind === 'WORKDIR') layer = await this.workdirLayer(state, (image.config as ContainerConfig).WorkingDir!);
     }
@@ -264,10 +276,14 @@ export class StageRunner {
       if (d) {
         // COPY reads the files from the tar in place; ADD may unpack archives, which needs them on disk.
         const inPlace = inst.kind === 'COPY' ? withPivots(inst, inst.sources.map((x) => lazy.sourcesFor([x])!)) : undefined;
+        const resolve = (): Promise<SourceInfo[]> => (inPlace ? Promise.resolve(inPlace)
+          : at(async () => { const dir = await this.d.contextDir(); return withPivots(inst, await Promise.all(inst.sources.map((x) => resolveSources(dir, [x])))); }));
+        const files = digestOf(`${d}\n${contentsDigest}`);
         return {
-          files: digestOf(`${d}\n${contentsDigest}`),
-          resolve: () => (inPlace ? Promise.resolve(inPlace)
-            : at(async () => { const dir = await this.d.contextDir(); return withPivots(inst, await Promise.all(inst.sources.map((x) => resolveSources(dir, [x])))); })),
+          files, resolve,
+          history: async () => (inst.contents.length ? legacyHash(inst, files) : lazy.classicHash(inst.sources) ?? diskSourcesHash(await at(async () => {
+            const dir = await this.d.contextDir(); return withPivots(inst, await Promise.all(inst.sources.map((x) => resolveSources(dir, [x]))));
+          }), true)),
         };
       }
     }
@@ -282,7 +298,11 @@ export class StageRunner {
     }
     const sources = withPivots(inst, perSource);
     const files = digestOf(`${await digestSources(sources)}\n${contentsDigest}`);
-    return { files, resolve: async () => sources };
+    const fromContext = !(inst.kind === 'COPY' && inst.from);
+    return {
+      files, resolve: async () => sources,
+      history: async () => (inst.contents.length || sources.some((x) => x.remote) ? legacyHash(inst, files) : diskSourcesHash(sources, fromContext)),
+    };
   }
 
   private async copyLayer(
@@ -391,6 +411,12 @@ export class StageRunner {
       if (dir) await rm(dir, { recursive: true, force: true });
     }
   }
+}
+
+/** Heredoc sources and URLs (which moby's classic builder hashes differently or not at all): our own digest. */
+function legacyHash(inst: CopyInstruction | AddInstruction, files: string): string {
+  const n = inst.sources.length + inst.contents.length;
+  return `${n > 1 ? 'multi' : 'file'}:${hexOf(files as Digest)}`;
 }
 
 /** Flattens per-source resolutions, tagging each with its source's --parents pivot. */
