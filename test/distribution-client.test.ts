@@ -243,3 +243,30 @@ test('TLS to a self-signed registry that is not insecure is a clear certificate 
     }
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('insecure-registries CIDRs match a registry by its resolved address (plain HTTP allowed), others stay https-only', async () => {
+  const servers: http.Server[] = [];
+  const serve = async (addr: string) => {
+    const s = http.createServer((_req, res) => { res.writeHead(200, { 'Docker-Distribution-API-Version': 'registry/2.0' }); res.end('{}'); });
+    await new Promise<void>((r) => s.listen(0, addr, () => r()));
+    servers.push(s);
+    return (s.address() as AddressInfo).port;
+  };
+  // loopback is not insecure by default here, so only the CIDR entries decide
+  const mk = (entries: string[]) => new RegistryClient({ loopbackInsecure: false, insecureRegistries: entries, backoffMs: 5, attempts: 1 });
+  const wide = mk(['10.0.0.0/8', '127.0.0.0/8']);
+  const narrow = mk(['127.0.0.1/32', '::1/128']);
+  const none = mk(['10.0.0.0/8']);
+  try {
+    const p2 = await serve('127.0.0.2');
+    const p1 = await serve('127.0.0.1');
+    assert.equal(await wide.ping(`127.0.0.2:${p2}`), `http://127.0.0.2:${p2}`);
+    assert.equal(await wide.ping(`localhost:${p1}`), `http://localhost:${p1}`, 'a host name is matched by what it resolves to');
+    await assert.rejects(narrow.ping(`127.0.0.2:${p2}`), 'outside every CIDR: https only, which a plain HTTP server does not answer');
+    assert.equal(await narrow.ping(`127.0.0.1:${p1}`), `http://127.0.0.1:${p1}`);
+    await assert.rejects(none.ping(`127.0.0.2:${p2}`));
+  } finally {
+    wide.close(); narrow.close(); none.close();
+    for (const s of servers) { s.closeAllConnections(); s.close(); }
+  }
+});

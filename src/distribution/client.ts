@@ -86,7 +86,7 @@ export class RegistryClient {
 
   private async pingOnce(host: string, signal?: AbortSignal): Promise<string> {
     let lastErr: unknown;
-    for (const base of this.transport.candidates(host)) {
+    for (const base of await this.transport.candidates(host)) {
       let res: Response;
       try {
         res = await this.transport.request({ method: 'GET', url: `${base}/v2/`, signal });

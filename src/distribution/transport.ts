@@ -4,9 +4,13 @@
 // blobs. node:http hands us Readables that pipe straight into the content store.
 //
 // Endpoint choice follows docker (registry/endpoints.go): https first; plain http only for loopback
-// hosts (localhost, 127.0.0.0/8, ::1) and hosts listed as insecure, whose TLS is also not verified.
+// hosts (localhost, 127.0.0.0/8, ::1) and hosts listed as insecure, whose TLS is also not verified. An
+// insecure-registries entry that is a CIDR ("10.0.0.0/8") matches a host by its resolved addresses, any of
+// them, as docker's isCIDRMatch (registry/config.go).
 // Redirects are followed by hand so Authorization never reaches another host (blob storage redirects).
 import http from 'node:http';
+import { BlockList, isIP } from 'node:net';
+import { lookup } from 'node:dns/promises';
 import https from 'node:https';
 import { Readable } from 'node:stream';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -16,7 +20,7 @@ import { BerthError } from '../errors/index.ts';
 import { isRetryableStatus, isTransientNetworkError, networkError, registryError } from './errors.ts';
 
 export interface TransportOptions {
-  /** Hosts ("host:port" or "host") or CIDRs-free host names allowed plain HTTP and unverified TLS. */
+  /** Hosts ("host:port" or "host") or CIDRs ("10.0.0.0/8") allowed plain HTTP and unverified TLS. */
   insecureRegistries?: string[];
   /** Extra CA certificates (PEM) trusted for every registry. */
   ca?: string | Buffer;
@@ -82,8 +86,31 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve, 
   signal?.addEventListener('abort', onAbort, { once: true });
 });
 
+/** The CIDR entries of insecure-registries as a BlockList (undefined when there are none). */
+function cidrList(entries: string[]): BlockList | undefined {
+  let list: BlockList | undefined;
+  for (const e of entries) {
+    const m = /^([^/]+)\/(\d{1,3})$/.exec(e);
+    const family = m ? isIP(m[1]!) : 0;
+    if (!m || !family) continue;
+    list ??= new BlockList();
+    list.addSubnet(m[1]!, Number(m[2]), family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return list;
+}
+
+/** "host:port", "[v6]:port" or a bare host → the host name or address alone. */
+function hostOnly(hostPort: string): string {
+  const v6 = /^\[([^\]]+)\]/.exec(hostPort);
+  if (v6) return v6[1]!;
+  return (hostPort.match(/:/g) ?? []).length > 1 ? hostPort : hostPort.replace(/:\d+$/, '');
+}
+
 export class Transport {
   private readonly insecure: Set<string>;
+  private readonly insecureCidrs: BlockList | undefined;
+  /** host → whether one of its addresses is in an insecure CIDR (resolved once). */
+  private readonly cidrMatches = new Map<string, Promise<boolean>>();
   private readonly httpAgent = new http.Agent({ keepAlive: true, maxSockets: 32 });
   private readonly httpsAgent: https.Agent;
   private readonly insecureAgent = new https.Agent({ keepAlive: true, maxSockets: 32, rejectUnauthorized: false });
@@ -100,6 +127,7 @@ export class Transport {
 
   constructor(opts: TransportOptions = {}) {
     this.insecure = new Set((opts.insecureRegistries ?? []).map((h) => h.replace(/^https?:\/\//, '').replace(/\/$/, '')));
+    this.insecureCidrs = cidrList(opts.insecureRegistries ?? []);
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 32, ...(opts.ca ? { ca: opts.ca } : {}) });
     this.attempts = opts.attempts ?? 4;
     this.backoffMs = opts.backoffMs ?? 200;
@@ -109,16 +137,30 @@ export class Transport {
     this.ca = opts.ca;
   }
 
-  isInsecure(host: string): boolean {
-    return (this.loopbackInsecure && isLoopback(host)) || this.insecure.has(host) || this.insecure.has(host.replace(/:\d+$/, ''));
+  /** Whether `host` ("host:port") may use plain HTTP and unverified TLS: loopback, listed, or in a listed CIDR. */
+  async isInsecure(host: string): Promise<boolean> {
+    if ((this.loopbackInsecure && isLoopback(host)) || this.insecure.has(host) || this.insecure.has(host.replace(/:\d+$/, ''))) return true;
+    return this.insecureCidrs ? this.inCidr(host) : false;
+  }
+
+  private inCidr(host: string): Promise<boolean> {
+    let p = this.cidrMatches.get(host);
+    if (!p) {
+      const list = this.insecureCidrs!;
+      const name = hostOnly(host);
+      p = (isIP(name) ? Promise.resolve([{ address: name, family: isIP(name) }]) : lookup(name, { all: true }))
+        .then((addrs) => addrs.some((a) => list.check(a.address, a.family === 6 ? 'ipv6' : 'ipv4')), () => false);
+      this.cidrMatches.set(host, p);
+    }
+    return p;
   }
 
   /** Candidate base URLs for a host, in the order docker tries them. */
-  candidates(host: string): string[] {
+  async candidates(host: string): Promise<string[]> {
     const known = this.bases.get(host);
     if (known) return [known];
     if (/^https?:\/\//.test(host)) return [host.replace(/\/$/, '')];
-    return this.isInsecure(host) ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
+    return (await this.isInsecure(host)) ? [`https://${host}`, `http://${host}`] : [`https://${host}`];
   }
 
   remember(host: string, base: string): void {
@@ -149,11 +191,11 @@ export class Transport {
   }
 
   /** One HTTP exchange, no redirects, no retries. Network failures become BerthErrors (Unavailable). */
-  send(req: Request): Promise<Response> {
+  async send(req: Request): Promise<Response> {
     const url = new URL(req.url);
     const isHttps = url.protocol === 'https:';
     const hostPort = url.host;
-    const agent = isHttps ? (this.isInsecure(hostPort) ? this.insecureAgent : (this.hostAgent(hostPort) ?? this.httpsAgent)) : this.httpAgent;
+    const agent = isHttps ? ((await this.isInsecure(hostPort)) ? this.insecureAgent : (this.hostAgent(hostPort) ?? this.httpsAgent)) : this.httpAgent;
     const mod = isHttps ? https : http;
     const headers: Record<string, string> = { 'User-Agent': this.userAgent, ...req.headers };
     if (req.body instanceof Uint8Array) headers['Content-Length'] = String(req.body.length);

@@ -56,11 +56,16 @@ export function registryInfo(cfg: DaemonConfig): RegistryServiceConfig {
   const index: RegistryServiceConfig['IndexConfigs'] = {
     'docker.io': { Name: 'docker.io', Mirrors: cfg['registry-mirrors'], Secure: true, Official: true },
   };
-  for (const h of cfg['insecure-registries']) index[h] = { Name: h, Mirrors: mirrorsFor(cfg, h), Secure: false, Official: false };
+  // as docker's registry config: CIDR entries are InsecureRegistryCIDRs (matched by resolved address), the
+  // others index names
+  const isCidr = (h: string) => /^[0-9a-f.:]+\/\d{1,3}$/i.test(h);
+  const cidrs = cfg['insecure-registries'].filter(isCidr);
+  for (const h of cfg['insecure-registries']) if (!isCidr(h)) index[h] = { Name: h, Mirrors: mirrorsFor(cfg, h), Secure: false, Official: false };
   for (const [h, m] of Object.entries(cfg['registry-mirrors-for'] ?? {})) {
     index[h] = { Name: h, Mirrors: h === 'docker.io' ? mirrorsFor(cfg, h) : m, Secure: !cfg['insecure-registries'].includes(h), Official: h === 'docker.io' };
   }
-  return { InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'], IndexConfigs: index, Mirrors: cfg['registry-mirrors'] };
+  const defaults = ['127.0.0.0/8', '::1/128'].filter((c) => !cidrs.includes(c));
+  return { InsecureRegistryCIDRs: [...cidrs, ...defaults], IndexConfigs: index, Mirrors: cfg['registry-mirrors'] };
 }
 
 /** Decodes X-Registry-Auth (base64url or base64 JSON; empty or "{}" is anonymous). */
