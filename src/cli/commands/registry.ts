@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { defineCommand } from '../spec.ts';
+import { importModule } from '../esm.ts';
 
 export const registry = defineCommand({
   path: ['registry'],
@@ -18,7 +19,7 @@ export const registry = defineCommand({
     if (existsSync(bundle)) {
       // The bundle runs runRegistryCli(process.argv.slice(2)) and exits; its cluster workers re-run argv[1].
       process.argv = [process.argv[0]!, bundle, ...args];
-      await import(pathToFileURL(bundle).href);
+      await importModule(pathToFileURL(bundle).href);
       return new Promise<number>(() => { /* the registry exits the process itself */ });
     }
     // From sources (tsx): a computed specifier keeps the bundler from inlining the registry.
