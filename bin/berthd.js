@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/berthd.mjs';
+// The `berthd` entry: runs the ESM bundle dist/berthd.mjs (CommonJS here, as everything in bin/: see berth.js).
+import('../dist/berthd.mjs');

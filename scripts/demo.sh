@@ -11,7 +11,7 @@ REPO=$PWD
 
 BUSYBOX=${BUSYBOX:-/bin/busybox}
 [ -x "$BUSYBOX" ] || { echo "demo: $BUSYBOX not found (apt-get install busybox-static)" >&2; exit 1; }
-[ -f dist/berth.mjs ] && [ -f dist/berthd.mjs ] || { echo "demo: run 'npm run build' first" >&2; exit 1; }
+[ -f dist/berth.cjs ] && [ -f dist/berthd.mjs ] || { echo "demo: run 'npm run build' first" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/berth-demo.XXXXXX")
 export BERTH_HOST="unix://$WORK/berth.sock"

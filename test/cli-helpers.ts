@@ -1,11 +1,11 @@
-// Helpers for the berth CLI's end-to-end tests: run the bundled CLI (bin/berth.js → dist/berth.mjs, rebuilt
+// Helpers for the berth CLI's end-to-end tests: run the bundled CLI (bin/berth.js → dist/berth.cjs, rebuilt
 // when src/ is newer), and normalise outputs that legitimately differ between two runs a moment apart.
 import { existsSync, statSync, readdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { run, REPO, type RunResult, type RunOptions } from './helpers/index.ts';
 
 export const BERTH_BIN = join(REPO, 'bin', 'berth.js');
-const BUNDLE = join(REPO, 'dist', 'berth.mjs');
+const BUNDLE = join(REPO, 'dist', 'berth.cjs');
 
 function newest(dir: string): number {
   let n = 0;
@@ -18,17 +18,16 @@ function newest(dir: string): number {
 }
 
 let built: Promise<void> | undefined;
-/** Rebuilds dist/berth.mjs when it is missing or older than src/ (temp file + rename: parallel-safe). */
+/**
+ * Rebuilds dist/berth.cjs when it is missing or older than src/, with scripts/build.mjs's own options (the CLI
+ * bundle's format matters to bin/berth.js), to a temp file + rename: parallel-safe.
+ */
 export function ensureBerth(): Promise<void> {
   built ??= (async () => {
     if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= newest(join(REPO, 'src'))) return;
-    const { build } = await import('esbuild');
     const tmp = `${BUNDLE}.${process.pid}.tmp`;
-    await build({
-      entryPoints: [join(REPO, 'src/cli/main.ts')], outfile: tmp, bundle: true, platform: 'node', target: 'node20',
-      format: 'esm', logLevel: 'warning', external: ['usocket', 'dockerode'],
-      banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
-    });
+    const r = await run(process.execPath, [join(REPO, 'scripts', 'build.mjs'), 'cli', tmp], { env: process.env });
+    if (r.code !== 0) throw new Error(`building the CLI bundle failed:\n${r.stderr}`);
     renameSync(tmp, BUNDLE);
   })();
   return built;
