@@ -23,6 +23,8 @@ export interface DaemonConfig {
   'registry-mirrors-for': Record<string, string[]>;
   'max-concurrent-downloads': number;
   'max-concurrent-uploads': number;
+  /** Unpack layers into snapshots during a pull, as docker (default); false: at first use (a pull then only stores and verifies blobs). */
+  'unpack-on-pull': boolean;
   /** Default bridge network address (CIDR). */
   bip: string;
   'default-address-pools': { base: string; size: number }[];
@@ -47,6 +49,7 @@ const KEYS: Record<keyof DaemonConfig, 'string' | 'boolean' | 'number' | 'string
   'registry-mirrors-for': 'object',
   'max-concurrent-downloads': 'number',
   'max-concurrent-uploads': 'number',
+  'unpack-on-pull': 'boolean',
   bip: 'string',
   'default-address-pools': 'object',
   'default-runtime': 'string',
@@ -70,6 +73,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfi
     'registry-mirrors-for': {},
     'max-concurrent-downloads': 3,
     'max-concurrent-uploads': 5,
+    'unpack-on-pull': true,
     bip: '',
     'default-address-pools': [],
     'default-runtime': 'crun',
