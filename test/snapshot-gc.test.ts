@@ -7,14 +7,17 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startDaemon, importBusybox, docker, haveDocker, type StartedDaemon } from './helpers/index.ts';
 import { runtimeSkip } from './runtime-helpers.ts';
+import { HAVE_REGISTRY, startDistribution } from './distribution-fixtures.ts';
 
 const skip = runtimeSkip() ?? (haveDocker() ? undefined : 'needs the docker CLI');
 let d: StartedDaemon | undefined;
+const daemons: StartedDaemon[] = [];
 after(async () => {
-  if (!d) return;
-  const ids = (await docker(['ps', '-aq'], { env: d.dockerEnv })).stdout.split('\n').filter(Boolean);
-  if (ids.length) await docker(['rm', '-f', ...ids], { env: d.dockerEnv });
-  await d.stop();
+  for (const x of daemons) {
+    const ids = (await docker(['ps', '-aq'], { env: x.dockerEnv })).stdout.split('\n').filter(Boolean);
+    if (ids.length) await docker(['rm', '-f', ...ids], { env: x.dockerEnv });
+    await x.stop();
+  }
 });
 
 /** The committed snapshots on disk (chainID hex directories). */
@@ -24,6 +27,7 @@ function snapshotDirs(dataRoot: string): string[] {
 
 test('rmi and image prune remove unpacked snapshots no image or container needs; a container keeps its own', { skip }, async () => {
   d = await startDaemon();
+  daemons.push(d);
   const dk = async (...args: string[]) => {
     const r = await docker(args, { env: d!.dockerEnv });
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
@@ -60,4 +64,30 @@ test('rmi and image prune remove unpacked snapshots no image or container needs;
   await dk('image', 'prune', '-f');
   assert.deepEqual(snapshotDirs(d.dataRoot), []);
   assert.deepEqual(readdirSync(join(d.dataRoot, 'snapshots', 'l')), [], 'short links go with their snapshots');
+});
+
+test('unpack-on-pull false: a pull stores and verifies blobs only; the first run unpacks', { skip: skip || (!HAVE_REGISTRY && 'needs docker-registry') }, async () => {
+  const reg = await startDistribution();
+  try {
+    const x = await startDaemon({ config: { 'unpack-on-pull': false } });
+    daemons.push(x);
+    const dk = async (...args: string[]) => {
+      const r = await docker(args, { env: x.dockerEnv });
+      assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    await importBusybox(x, `${reg.host}/lazy/bb:1`);
+    await dk('push', `${reg.host}/lazy/bb:1`);
+    await dk('rmi', `${reg.host}/lazy/bb:1`);
+    assert.deepEqual(snapshotDirs(x.dataRoot), []);
+    const out = await dk('pull', `${reg.host}/lazy/bb:1`);
+    assert.match(out, /Pull complete/);
+    assert.doesNotMatch(out, /Extracting/);
+    assert.deepEqual(snapshotDirs(x.dataRoot), [], 'nothing unpacked by the pull');
+    assert.match(await dk('images', '--format', '{{.Size}}', `${reg.host}/lazy/bb:1`), /^[1-9][0-9.]*[kM]B\n$/);
+    await dk('run', '--rm', `${reg.host}/lazy/bb:1`, 'true');
+    assert.equal(snapshotDirs(x.dataRoot).length, 1, 'the first run unpacked the layer');
+  } finally {
+    await reg.stop();
+  }
 });

@@ -126,8 +126,10 @@ async function pullOne(ctx: Context, client: RegistryClient, ref: Reference, pla
       displayName: familiar(ref),
       beforeBlobs: (ds) => addLeaseResources(s.metadata, lease.id, ds),
       knownDiff: (d) => knownDiff(s, d),
-      // as docker, a pull leaves the layers unpacked (snapshots), each teed off its download
-      unpack: async (u) => {
+      // as docker, a pull leaves the layers unpacked (snapshots), each teed off its download; with
+      // "unpack-on-pull": false only blobs are stored (digest and diffID still verified as they stream in) and
+      // the first container or build using the image unpacks them
+      unpack: !s.config['unpack-on-pull'] ? undefined : async (u) => {
         held.add([u.chainId]);
         const info = await s.snapshots.unpack({
           chainId: u.chainId, ...(u.parent ? { parent: u.parent } : {}), diffId: u.diffId, source: u.source, signal, beforeCommit: u.verified,
