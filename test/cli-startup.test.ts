@@ -1,0 +1,122 @@
+// bin/berth.js runs the CommonJS bundle through vm.Script with a V8 code cache (issue 3's start-up targets).
+// The CLI must print exactly what it printed before — the unbundled sources run in-process are the reference —
+// with no cache, when it writes one, when it reads one, and when the cache is corrupt, stale (from another
+// script) or cannot be written.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable, PassThrough } from 'node:stream';
+import { Script } from 'node:vm';
+import { startDaemon, importBusybox, haveBusybox, run, type StartedDaemon } from './helpers/index.ts';
+import { ensureBerth, BERTH_BIN, norm } from './cli-helpers.ts';
+import { main } from '../src/cli/cli.ts';
+
+let d: StartedDaemon;
+let dir: string;
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'berth-startup-'));
+  await ensureBerth();
+  d = await startDaemon();
+  if (haveBusybox()) await importBusybox(d, 'startup:latest');
+});
+
+after(async () => {
+  await d?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function sink(): Writable & { text(): string } {
+  const parts: Buffer[] = [];
+  const w = new Writable({ write(c, _e, cb) { parts.push(Buffer.from(c as Buffer)); cb(); } }) as Writable & { text(): string };
+  w.text = () => Buffer.concat(parts).toString();
+  return w;
+}
+
+/** The reference: the CLI's sources run in this process. */
+async function fromSources(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = sink();
+  const err = sink();
+  const code = await main(args, { stdout: out, stderr: err, stdin: new PassThrough() } as never, { ...process.env, BERTH_HOST: d.host });
+  return { code, stdout: norm(out.text()), stderr: err.text() };
+}
+
+async function viaBin(args: string[], cache: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const r = await run(process.execPath, [BERTH_BIN, ...args], { env: { ...process.env, BERTH_HOST: d.host, BERTH_CODE_CACHE: cache } });
+  return { code: r.code ?? -1, stdout: norm(r.stdout), stderr: r.stderr };
+}
+
+const CASES = [['version'], ['images'], ['--help'], ['image', 'ls', '--help'], ['nosuchcommand'], ['images', '--bogus']];
+
+async function sameAsSources(cache: string): Promise<void> {
+  for (const args of CASES) {
+    const [want, got] = await Promise.all([fromSources(args), viaBin(args, cache)]);
+    assert.deepEqual(got, want, `berth ${args.join(' ')}`);
+  }
+}
+
+function cacheFiles(cache: string): string[] {
+  try { return readdirSync(cache).filter((n) => n.endsWith('.v8cache')).map((n) => join(cache, n)); } catch { return []; }
+}
+
+/** A cache file bin/berth.js would accept: magic, length, two identical copies. */
+function wellFormed(file: string): boolean {
+  const b = readFileSync(file);
+  const n = b.readUInt32LE(8);
+  return b.subarray(0, 8).toString() === 'berthcc2' && b.length === 12 + 2 * n && b.subarray(12, 12 + n).equals(b.subarray(12 + n));
+}
+
+test('the code-cached CLI prints what the sources print, exit codes included (no cache, writing, reading)', async () => {
+  const codes = (await Promise.all(CASES.map(fromSources))).map((r) => r.code);
+  assert.deepEqual(codes, [0, 0, 0, 0, 1, 125]);
+  await sameAsSources('0');
+  const cache = join(dir, 'cache-a');
+  await viaBin(['--version'], cache);
+  const [file] = cacheFiles(cache);
+  assert.ok(file && wellFormed(file), 'the first run writes one well-formed cache file');
+  const written = statSync(file).mtimeMs;
+  await sameAsSources(cache);
+  assert.equal(statSync(file).mtimeMs, written, 'V8 accepted the cache, so no run rewrote it');
+  assert.equal(cacheFiles(cache).length, 1);
+});
+
+test('a corrupt, truncated or stale cache is ignored and replaced, never a crash', async () => {
+  const cache = join(dir, 'cache-b');
+  await viaBin(['--version'], cache);
+  const [file] = cacheFiles(cache);
+  assert.ok(file);
+  const good = readFileSync(file);
+  const n = good.readUInt32LE(8);
+
+  // bytes changed in one copy: V8 would abort on such a payload, so the loader must not hand it over
+  const corrupt = Buffer.from(good);
+  corrupt.fill(0xa5, 12 + (n >> 1), 12 + (n >> 1) + 64);
+  // both copies changed the same way: the loader cannot tell, V8's own header check must (magic number)
+  const badHeader = Buffer.from(good);
+  badHeader.fill(0, 12, 20);
+  badHeader.fill(0, 12 + n, 20 + n);
+  // a well-formed file holding the cache of another script: V8 rejects it (source hash)
+  const other = new Script('(function () { return 42 })', { filename: 'other.js' });
+  other.runInThisContext();
+  const payload = other.createCachedData();
+  const head = Buffer.alloc(12);
+  head.write('berthcc2');
+  head.writeUInt32LE(payload.length, 8);
+  const stale = Buffer.concat([head, payload, payload]);
+
+  for (const [what, bytes] of [['corrupt', corrupt], ['bad header', badHeader], ['truncated', good.subarray(0, good.length >> 1)], ['stale', stale], ['empty', Buffer.alloc(0)]] as const) {
+    writeFileSync(file, bytes);
+    const want = await fromSources(['version']);
+    assert.deepEqual(await viaBin(['version'], cache), want, what);
+    assert.ok(wellFormed(file) && !readFileSync(file).equals(bytes), `${what}: the run wrote a fresh cache`);
+  }
+});
+
+test('an unwritable cache directory only means no cache', async () => {
+  const blocker = join(dir, 'a-file');
+  writeFileSync(blocker, 'not a directory');
+  await sameAsSources(join(blocker, 'cache'));
+  assert.equal(readFileSync(blocker, 'utf8'), 'not a directory');
+});
