@@ -100,7 +100,9 @@ async function create(ctx: Context): Promise<void> {
   if (argv.length === 0) throw invalidArgument('no command specified', { code: 'NO_COMMAND' });
   // the default bridge unless --network says otherwise, -p/-P ports (routes/networks.ts)
   const joined = await joinNetwork(s, id, name.slice(1), hc, { ...(cfg as { ExposedPorts?: object }).ExposedPorts, ...(body.ExposedPorts as object | undefined) });
-  const resolved = await resolveMounts(s, hc, Object.keys((cfg as { Volumes?: Record<string, unknown> }).Volumes ?? {}));
+  // anonymous volumes: the image's VOLUMEs and the client's Config.Volumes (`docker run -v /data`)
+  const anonymous = [...new Set([...Object.keys((cfg as { Volumes?: Record<string, unknown> }).Volumes ?? {}), ...Object.keys((body as { Volumes?: Record<string, unknown> | null }).Volumes ?? {})])];
+  const resolved = await resolveMounts(s, hc, anonymous);
   const mounts = resolved.map((m) => m.spec);
   t.mark('network+volumes');
   try {
@@ -130,7 +132,7 @@ async function create(ctx: Context): Promise<void> {
     Config: {
       ...body, Hostname: body.Hostname || id.slice(0, 12), Env: imageCfg.Env?.length || env.length ? [...(imageCfg.Env ?? []), ...env] : null,
       Cmd: cmd ?? (entrypoint ? null : imageCfg.Cmd ?? null), Entrypoint: entrypoint ?? imageCfg.Entrypoint ?? null,
-      WorkingDir: body.WorkingDir || imageCfg.WorkingDir || '', Labels: body.Labels ?? {}, HostConfig: undefined,
+      WorkingDir: body.WorkingDir || imageCfg.WorkingDir || '', Labels: { ...((cfg as { Labels?: Record<string, string> | null }).Labels ?? {}), ...(body.Labels ?? {}) }, HostConfig: undefined,
     },
     HostConfig: { NetworkMode: 'default', ...hc },
     Mounts: resolved.filter((m) => m.spec.type !== 'tmpfs').map(({ spec: m, volume }) => ({
