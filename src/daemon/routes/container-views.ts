@@ -70,7 +70,8 @@ export async function list(ctx: Context): Promise<void> {
   for (const r of recs) {
     let st: ContainerState;
     try { st = await stateOf(s, r.Id); } catch { continue; }
-    if (!all && !filters.size && st.status !== 'running' && st.status !== 'paused') continue;
+    // moby's list: without -a only running containers, filters or not; a status filter or -n widens it to all
+    if (!all && limit <= 0 && !filters.has('status') && st.status !== 'running' && st.status !== 'paused') continue;
     if (!matches(r, st, filters)) continue;
     out.push({
       Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: psCommand(r.Path, r.Args),
