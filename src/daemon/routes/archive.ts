@@ -86,8 +86,8 @@ async function getArchive(ctx: Context): Promise<void> {
   const base = posix.basename(host);
   const parent = posix.dirname(host);
   const tar = path.endsWith('/.')
-    ? tarDirectory(host, { xattrs: false, hostNames: true })
-    : tarDirectory(parent, { xattrs: false, hostNames: true, filter: (rel) => rel === base || rel.startsWith(base + '/') });
+    ? tarDirectory(host, { xattrs: false, rootNames: true })
+    : tarDirectory(parent, { xattrs: false, rootNames: true, filter: (rel) => rel === base || rel.startsWith(base + '/') });
   ctx.res.writeHead(200, headers);
   await pipeline(tar, ctx.res).catch(() => { ctx.res.destroy(); });
 }
@@ -123,7 +123,7 @@ async function exportRoute(ctx: Context): Promise<void> {
   const { s, id, root } = await target(ctx);
   const created = Date.parse((await containerStore(s)).get(id).Created) / 1000;
   ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
-  const tar = tarDirectory(root, { xattrs: false, hostNames: true, overlay: initLayer(Math.floor(created || Date.now() / 1000)) });
+  const tar = tarDirectory(root, { xattrs: false, rootNames: true, overlay: initLayer(Math.floor(created || Date.now() / 1000)) });
   await pipeline(tar, ctx.res).catch(() => { ctx.res.destroy(); });
 }
 
