@@ -92,7 +92,7 @@ test('docker build (classic) against prepareBuild: steps, warning, tag; failures
   await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nFOO bar\n');
   const parse = await docker(['build', ctx], { env });
   assert.equal(parse.code, 1);
-  assert.match(parse.stderr, /dockerfile parse error on line 2: unknown instruction: FOO/);
+  assert.match(parse.stderr, /dockerfile parse error line 2: unknown instruction: FOO/);
   const missing = await docker(['build', '-f', 'Nope', ctx], { env });
   assert.equal(missing.code, 1);
 });

@@ -205,7 +205,7 @@ test('errors: outside the context, missing files, RUN not yet, bad target; nothi
   assert.ok(ev.some((e) => 'errorDetail' in e));
   await assert.rejects(build('FROM busybox\n', { target: 'x' }), { message: 'failed to reach build target x in Dockerfile' });
   await assert.rejects(build('FROM nosuchimage\n'), /No such image: nosuchimage/);
-  await assert.rejects(build('FROM busybox\nFOO\n'), { message: 'dockerfile parse error on line 2: unknown instruction: FOO (did you mean FROM?)' });
+  await assert.rejects(build('FROM busybox\nFOO\n'), { message: 'dockerfile parse error line 2: unknown instruction: FOO' });
   assert.throws(() => images.resolve('bad:1'), /No such image/);
 });
 

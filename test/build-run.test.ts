@@ -127,7 +127,7 @@ test('RUN forms: exec form as is, heredoc script, --network=none; failing RUN in
   await assert.rejects(builder.build({ contextDir: join(dir, 'ctx'), dockerfile: 'FROM busybox\nRUN exit 3\n', tags: ['x:1'], onEvent: (e) => events.push(e) }), {
     message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3",
   });
-  assert.deepEqual(events.at(-1), { errorDetail: { message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" }, error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" });
+  assert.deepEqual(events.at(-1), { errorDetail: { code: 3, message: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" }, error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3" });
   assert.equal(rt.deleted.at(-1), rt.created.at(-1)!.id);
   assert.throws(() => images.resolve('x:1'), /No such image/);
 });
@@ -186,7 +186,7 @@ test('RUN --mount: cache dirs persist across builds, bind/tmpfs/secret mounts, s
     message: 'secret need not found',
   });
   await assert.rejects(builder.build({ contextDir: join(dir, 'ctx'), dockerfile: 'FROM busybox\nRUN --mount=type=$T,target=/x true\n' }), {
-    message: 'dockerfile parse error on line 2: unsupported mount type ""',
+    message: 'dockerfile parse error line 2: unsupported mount type ""',
   });
 });
 

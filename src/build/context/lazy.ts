@@ -263,7 +263,7 @@ export class LazyContext {
           const keep = wanted.has(rel) ? [] as Buffer[] : undefined;
           const known = keep ? undefined : opts.hashes?.get(h);
           const d = known ? undefined : new Digester();
-          const ts = known ? undefined : tarsumHasher({ ...h, name: rel });
+          const ts = known ? undefined : tarsumHasher({ ...h, name: rel, uname: '', gname: '' });
           for await (const part of data) {
             d?.update(part);
             ts?.update(part);
@@ -277,7 +277,7 @@ export class LazyContext {
         } else {
           // names as the docker CLI writes them (no "./"): moby hashes the header's name as is, so a context
           // tarred as `tar -C dir -cf - .` would hash differently from the same directory sent by a CLI
-          e.tarsum = tarsumHasher({ ...h, name: rel }).digest('hex');
+          e.tarsum = tarsumHasher({ ...h, name: rel, uname: '', gname: '' }).digest('hex');
         }
         index.set(rel, e);
       }

@@ -1,9 +1,10 @@
 // The source hash the classic builder writes into history: `COPY file:<hex> in /dst `, `dir:<hex>`,
 // `multi:<hex>` (moby builder/dockerfile/copy.go + builder/remotecontext/archive.go, pkg/tarsum). For a
 // context received as a tar, every entry's hash is a tarsum v1 of that entry: sha256 over
-// name+mode+uid+gid+size+typeflag+linkname+uname("")+gname("")+devmajor+devminor (key and value
-// concatenated, mtime left out, uname/gname blanked as moby does since Go 1.10), the sorted xattrs, then the
-// file's bytes. `file:` is the hash of the (symlink-followed) file; `dir:` is sha256 of the sorted hashes of
+// name+mode+uid+gid+size+typeflag+linkname+uname+gname+devmajor+devminor (key and value concatenated,
+// mtime left out; uname/gname blanked for a received context, as moby's tarsum reader does since Go 1.10, but
+// the daemon host's user/group names for files of an image, which moby hashes through archive.FileInfoHeader
+// + WriteV1Header), the sorted xattrs, then the file's bytes. `file:` is the hash of the (symlink-followed) file; `dir:` is sha256 of the sorted hashes of
 // every entry under the directory including itself, joined by ","; entries the tar did not carry hash as
 // their path; several sources give `multi:` over their hashes in source order. Checked against dockerd
 // 20.10 in test/build-parity.test.ts.
@@ -18,11 +19,11 @@ export const TYPE_BITS: Record<EntryType, number> = {
 };
 
 /** A tarsum v1 hasher primed with `h`'s header fields; feed the body, then `digest('hex')`. */
-export function tarsumHasher(h: Pick<TarHeader, 'name' | 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'linkname' | 'devmajor' | 'devminor' | 'xattrs'>) {
+export function tarsumHasher(h: Pick<TarHeader, 'name' | 'type' | 'mode' | 'uid' | 'gid' | 'size' | 'linkname' | 'devmajor' | 'devminor' | 'xattrs' | 'uname' | 'gname'>) {
   const name = h.type === 'dir' && !h.name.endsWith('/') ? `${h.name}/` : h.name;
   const hash = createHash('sha256');
   hash.update(`name${name}mode${h.mode}uid${h.uid}gid${h.gid}size${h.size}typeflag${FLAG[h.type]}linkname${h.linkname ?? ''}`
-    + `unamegnamedevmajor${h.devmajor ?? 0}devminor${h.devminor ?? 0}`);
+    + `uname${h.uname ?? ''}gname${h.gname ?? ''}devmajor${h.devmajor ?? 0}devminor${h.devminor ?? 0}`);
   if (h.xattrs) {
     for (const k of [...h.xattrs.keys()].sort()) { hash.update(k); hash.update(h.xattrs.get(k)!); }
   }
@@ -57,6 +58,7 @@ export async function diskSourcesHash(sources: readonly { rel: string; path: str
     const h = tarsumHasher({
       name: rel, type, mode: context ? perm : perm | TYPE_BITS[type], uid: context ? 0 : st.uid, gid: context ? 0 : st.gid,
       size: type === 'file' ? st.size : 0, linkname: type === 'symlink' ? await readlink(abs) : '',
+      ...(context ? {} : { uname: (await hostNames()).users.get(st.uid) ?? '', gname: (await hostNames()).groups.get(st.gid) ?? '' }),
     });
     if (type === 'file' && st.size > 0) for await (const chunk of createReadStream(abs, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
     return h.digest('hex');
@@ -75,4 +77,24 @@ export async function diskSourcesHash(sources: readonly { rel: string; path: str
     hashes.push(dirHash(all));
   }
   return sourcesHash(hashes);
+}
+
+let names: Promise<{ users: Map<number, string>; groups: Map<number, string> }> | undefined;
+
+/** uid → name and gid → name from the daemon host's /etc/passwd and /etc/group (Go's os/user lookup). */
+function hostNames(): Promise<{ users: Map<number, string>; groups: Map<number, string> }> {
+  names ??= (async () => {
+    const { readFile } = await import('node:fs/promises');
+    const parse = async (file: string): Promise<Map<number, string>> => {
+      const m = new Map<number, string>();
+      const text = await readFile(file, 'utf8').catch(() => '');
+      for (const line of text.split('\n')) {
+        const f = line.split(':');
+        if (f.length > 2 && /^\d+$/.test(f[2]!) && !m.has(Number(f[2]))) m.set(Number(f[2]), f[0]!);
+      }
+      return m;
+    };
+    return { users: await parse('/etc/passwd'), groups: await parse('/etc/group') };
+  })();
+  return names;
 }

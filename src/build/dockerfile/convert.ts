@@ -4,10 +4,10 @@
 import { parseFlags, type FlagType, type ParsedFlags } from './flags.ts';
 import { parseMount } from './mount.ts';
 import { parseGoDuration } from './duration.ts';
-import { parseError, withSuggestion } from './errors.ts';
+import { parseError } from './errors.ts';
 import { parse, parseHeredoc, chompHeredocContent, nodeFromLine, type Node } from './parser.ts';
 import {
-  INSTRUCTIONS, type ArgInstruction, type Dockerfile, type HealthConfig, type Instruction,
+  type ArgInstruction, type Dockerfile, type HealthConfig, type Instruction,
   type KeyValue, type SourceContent, type Stage,
 } from './instructions.ts';
 
@@ -180,7 +180,8 @@ function convert(node: Node): Instruction {
       return { ...base, kind: 'SHELL', shell: cmd };
     }
     default:
-      throw new Error(withSuggestion(`unknown instruction: ${node.cmd}`, node.cmd, INSTRUCTIONS, false));
+      // dockerd 20.10's classic builder gives no "did you mean" hint (BuildKit's parser does)
+      throw new Error(`unknown instruction: ${node.cmd}`);
   }
 }
 

@@ -1,4 +1,5 @@
-// Dockerfile errors carry their line range and docker's wording: "dockerfile parse error on line N: <what>".
+// Dockerfile errors carry their line range and the wording of dockerd's classic builder (20.10, the one
+// test/build-parity compares with): "dockerfile parse error line N: <what>" (BuildKit says "on line N").
 // The kind is InvalidArgument (the daemon answers 400 and nothing is built); code DOCKERFILE_PARSE lets callers
 // tell a bad Dockerfile from other bad input without reading the message.
 import { invalidArgument, type BerthError } from '../../errors/index.ts';
@@ -6,7 +7,7 @@ import { invalidArgument, type BerthError } from '../../errors/index.ts';
 export interface DockerfileErrorDetail { line: number; endLine: number; reason: string }
 
 export function parseError(reason: string, line: number, endLine = line): BerthError {
-  return invalidArgument(`dockerfile parse error on line ${line}: ${reason}`, {
+  return invalidArgument(`dockerfile parse error line ${line}: ${reason}`, {
     code: 'DOCKERFILE_PARSE', detail: { line, endLine, reason } satisfies DockerfileErrorDetail,
   });
 }

@@ -1,7 +1,6 @@
 // Instruction flags (`--from=x`, `--link`, `--mount=...`) checked as BuildKit's BFlags (instructions/bflag.go):
 // every flag must be declared by the instruction, booleans take true/false or nothing, strings need `=value`,
 // repeatable flags collect every value, `--` stops flag processing.
-import { withSuggestion } from './errors.ts';
 
 export type FlagType = 'bool' | 'string' | 'strings';
 
@@ -14,7 +13,7 @@ export interface ParsedFlags {
   has(name: string): boolean;
 }
 
-/** Throws Error with docker's message ("unknown flag: fro (did you mean from?)", "missing a value on flag: x"). */
+/** Throws Error with the classic builder's message (moby 20.10 bflag.go: "Unknown flag: fro", "Missing a value on flag: x"). */
 export function parseFlags(words: string[], spec: Record<string, FlagType>): ParsedFlags {
   const values = new Map<string, string>();
   const lists = new Map<string, string[]>();
@@ -27,22 +26,22 @@ export function parseFlags(words: string[], spec: Record<string, FlagType>): Par
     const hasValue = eq >= 0;
     const value = eq < 0 ? '' : body.slice(eq + 1);
     const type = Object.hasOwn(spec, name) ? spec[name] : undefined;
-    if (!type) throw new Error(withSuggestion(`unknown flag: ${name}`, name, Object.keys(spec), true));
-    if (type !== 'strings' && values.has(name)) throw new Error(`duplicate flag specified: ${name}`);
+    if (!type) throw new Error(`Unknown flag: ${name}`);
+    if (type !== 'strings' && values.has(name)) throw new Error(`Duplicate flag specified: ${name}`);
     switch (type) {
       case 'bool': {
-        if (hasValue && value === '') throw new Error(`missing a value on flag: ${name}`);
+        if (hasValue && value === '') throw new Error(`Missing a value on flag: ${name}`);
         const v = value.toLowerCase();
-        if (v !== '' && v !== 'true' && v !== 'false') throw new Error(`expecting boolean value for flag ${name}, not: ${value}`);
+        if (v !== '' && v !== 'true' && v !== 'false') throw new Error(`Expecting boolean value for flag ${name}, not: ${value}`);
         values.set(name, v === 'false' ? 'false' : 'true');
         break;
       }
       case 'string':
-        if (!hasValue) throw new Error(`missing a value on flag: ${name}`);
+        if (!hasValue) throw new Error(`Missing a value on flag: ${name}`);
         values.set(name, value);
         break;
       case 'strings':
-        if (!hasValue) throw new Error(`missing a value on flag: ${name}`);
+        if (!hasValue) throw new Error(`Missing a value on flag: ${name}`);
         lists.set(name, [...(lists.get(name) ?? []), value]);
         values.set(name, value);
         break;

@@ -156,7 +156,7 @@ test('parseHeredoc recognises openers and their options', () => {
 });
 
 test('parse errors: unterminated heredoc, empty file', () => {
-  parseErr(lines('FROM a', 'RUN <<EOF', 'echo'), /^dockerfile parse error on line 2: unterminated heredoc$/);
+  parseErr(lines('FROM a', 'RUN <<EOF', 'echo'), /^dockerfile parse error line 2: unterminated heredoc$/);
   parseErr(lines('FROM a', 'RUN <<A <<B', 'A', 'x'), /line 2: unterminated heredoc/);
   parseErr(lines('# just a comment', ''), /file with no instructions/);
   parseErr('', /file with no instructions/);

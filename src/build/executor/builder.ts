@@ -26,7 +26,7 @@ import { StageRunner, type StageState } from './stage.ts';
 export type BuildEvent =
   | { stream: string }
   | { aux: { ID: string } }
-  | { errorDetail: { message: string }; error: string };
+  | { errorDetail: { message: string; code?: number }; error: string };
 
 export interface BuildOptions {
   /** The build context, unpacked, .dockerignore already applied (or give `context`). */
@@ -102,7 +102,9 @@ export class Builder {
       return await this.run(o);
     } catch (e) {
       const message = messageOf(e);
-      out({ errorDetail: { message }, error: message });
+      // a failed RUN carries its exit code, which the docker CLI exits with (jsonmessage's JSONError.Code)
+      const code = (e as { detail?: { exitCode?: unknown } }).detail?.exitCode;
+      out({ errorDetail: { ...(typeof code === 'number' ? { code } : {}), message }, error: message });
       throw e;
     } finally {
       lease.release();

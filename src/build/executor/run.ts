@@ -121,6 +121,7 @@ export async function runStep(o: RunStepOptions): Promise<LayerRecord> {
   });
   o.emit(` ---> Running in ${id.slice(0, 12)}\n`);
   const onAbort = (): void => { void runtime.kill(id, 'KILL').catch(() => {}); };
+  let ok = false;
   o.signal.addEventListener('abort', onAbort);
   try {
     await runtime.start(id);
@@ -143,10 +144,12 @@ export async function runStep(o: RunStepOptions): Promise<LayerRecord> {
         source: await content.createReadStream(info.digest), signal: o.signal,
       });
     }
+    ok = true;
     return { digest: info.digest, mediaType: MT.ociLayer, size: info.size, diffId: info.digest, uncompressedSize: usage.size() };
   } finally {
     o.signal.removeEventListener('abort', onAbort);
-    o.emit(`Removing intermediate container ${id.slice(0, 12)}\n`);
+    // docker leaves a failed step's container (and says nothing); we remove it all the same, quietly
+    if (ok) o.emit(`Removing intermediate container ${id.slice(0, 12)}\n`);
     await runtime.delete(id, { force: true }).catch(() => {});
   }
 }

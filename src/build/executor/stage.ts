@@ -97,7 +97,8 @@ export class StageRunner {
     let step = offset;
     emit(`Step ${++step}/${this.d.total} : ${sp.stage.from.original.trim()}\n`);
     let state = await this.base(index);
-    if (state.configDigest) emit(` ---> ${shortId(state.configDigest)}\n`);
+    // FROM scratch: docker prints the (empty) ID all the same
+    emit(` ---> ${state.configDigest ? shortId(state.configDigest) : ''}\n`);
     const scope = this.d.args.stage(state.image.config?.Env ?? []);
 
     const triggers = (state.image.config?.OnBuild ?? []).map((e) => parseTrigger(e, this.d.escapeToken) as Command);

@@ -51,8 +51,8 @@ test('FROM expands global and platform args only; blank base names fail', () => 
   assert.ok(p.stages[0]!.base.kind === 'image');
   assert.equal(p.stages[0]!.base.ref, 'alpine:3');
   assert.match(p.stages[0]!.base.platform!, /^linux\//);
-  assert.throws(() => planBuild(df('ARG X', 'FROM $X'), new BuildArgs()), { message: 'dockerfile parse error on line 2: base name ($X) should not be blank' });
-  assert.throws(() => planBuild(df('FROM ${X'), new BuildArgs()), /dockerfile parse error on line 1: failed to process "\$\{X": syntax error: missing '}'/);
+  assert.throws(() => planBuild(df('ARG X', 'FROM $X'), new BuildArgs()), { message: 'dockerfile parse error line 2: base name ($X) should not be blank' });
+  assert.throws(() => planBuild(df('FROM ${X'), new BuildArgs()), /dockerfile parse error line 1: failed to process "\$\{X": syntax error: missing '}'/);
 });
 
 test('stage references: names are case-insensitive and only backwards; indexes must be earlier', () => {
@@ -63,7 +63,7 @@ test('stage references: names are case-insensitive and only backwards; indexes m
   assert.throws(() => resolveStageRef(d.stages, 1, '1'), { message: 'invalid from flag value 1: refers to current build stage' });
   assert.throws(() => resolveStageRef(d.stages, 1, '5'), { message: 'invalid from flag value 5: index out of bounds' });
   assert.throws(() => planBuild(df('FROM a', 'COPY --from=0 /a /b'), new BuildArgs()), {
-    message: 'dockerfile parse error on line 2: invalid from flag value 0: refers to current build stage',
+    message: 'dockerfile parse error line 2: invalid from flag value 0: refers to current build stage',
   });
   const self = planBuild(df('FROM x AS x', 'FROM x'), new BuildArgs());
   assert.deepEqual(self.stages.map((s) => s.base), [{ kind: 'image', ref: 'x', platform: undefined }, { kind: 'stage', index: 0 }]);

@@ -11,13 +11,22 @@ async function build(ctx: Context): Promise<void> {
   const stop = ctx.onStop(() => ac.abort(new Error('daemon stopping')));
   // an error here (bad query, unreadable context) is a plain HTTP error with docker's status, as moby's
   const job = await prepareBuild({ builder: s.builder, layout: s.layout, query: ctx.query, body: ctx.req, signal: ac.signal });
-  ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+  // moby's build route answers 200 only with the first output (its WriteFlusher): a build that fails before
+  // saying anything (a Dockerfile parse error) is a plain HTTP error, "Error response from daemon: …" in the CLI
+  let started = false;
   try {
-    await job.run((m) => { if (!ctx.res.destroyed) ctx.res.write(JSON.stringify(m) + '\n'); });
-  } catch { /* already sent in-band as errorDetail */ } finally {
+    await job.run((m) => {
+      if (!started && 'errorDetail' in m) return;
+      if (!started) { ctx.res.writeHead(200, { 'Content-Type': 'application/json' }); started = true; }
+      if (!ctx.res.destroyed) ctx.res.write(JSON.stringify(m) + '\n');
+    });
+  } catch (e) {
+    if (!started) throw e;
+    /* already sent in-band as errorDetail */
+  } finally {
     stop();
     await job.cleanup();
-    if (!ctx.res.writableEnded) ctx.res.end();
+    if (started && !ctx.res.writableEnded) ctx.res.end();
   }
 }
 
