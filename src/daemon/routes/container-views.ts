@@ -77,7 +77,7 @@ export async function list(ctx: Context): Promise<void> {
       Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: psCommand(r.Path, r.Args),
       Created: Math.floor(Date.parse(r.Created) / 1000), Ports: portSummaries(r, st.status === 'running' || st.status === 'paused'), Labels: r.Config.Labels ?? {}, State: dockerState(st),
       Status: dockerStatus(st) + (st.status === 'running' ? healthSuffix(r.Id) : ''), HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? 'default' },
-      NetworkSettings: { Networks: {} }, Mounts: r.Mounts.map((m) => ({ ...m })),
+      NetworkSettings: { Networks: (networkSettings(r, st.status === 'running' || st.status === 'paused') as { Networks?: Record<string, unknown> }).Networks ?? {} }, Mounts: r.Mounts.map((m) => ({ ...m })),
       ...(ctx.bool('size') ? await sizes(s, r) : {}),
     });
     if (limit > 0 && out.length >= limit) break;
