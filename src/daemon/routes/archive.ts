@@ -86,7 +86,7 @@ async function getArchive(ctx: Context): Promise<void> {
   const base = posix.basename(host);
   const parent = posix.dirname(host);
   const tar = path.endsWith('/.')
-    ? tarDirectory(host, { xattrs: false, rootNames: true })
+    ? tarDirectory(host, { xattrs: false, rootNames: true, prefix: '.' }) // docker's "./", "./b", …
     : tarDirectory(parent, { xattrs: false, rootNames: true, filter: (rel) => rel === base || rel.startsWith(base + '/') });
   ctx.res.writeHead(200, headers);
   await pipeline(tar, ctx.res).catch(() => { ctx.res.destroy(); });
@@ -126,6 +126,9 @@ async function exportRoute(ctx: Context): Promise<void> {
   const tar = tarDirectory(root, { xattrs: false, rootNames: true, overlay: initLayer(Math.floor(created || Date.now() / 1000)) });
   await pipeline(tar, ctx.res).catch(() => { ctx.res.destroy(); });
 }
+
+/** The digest of a tar with no entries (two zero blocks, as the writer ends an archive). */
+const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
 /** The runtime's bind-mount points in a writable layer: docker keeps them in the `-init` layer, never in a commit. */
 const MOUNT_POINTS = new Set(['.dockerenv', 'dev', 'proc', 'sys', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf']);
@@ -169,6 +172,8 @@ async function commit(ctx: Context): Promise<void> {
       if (paused) await s.runtime.resume(r.Id).catch(() => {});
     }
     await addLeaseResources(s.metadata, lease.id, [layer.digest]);
+    // nothing changed: moby's commit adds no layer, only a history entry marked empty_layer
+    const empty = layer.digest === EMPTY_TAR_DIGEST;
     const base: ImageConfig = await s.images.configOf(r.Image as never);
     // the record keeps the create body whole; its HostConfig and NetworkingConfig are not part of a Config
     const { HostConfig: _h, NetworkingConfig: _n, ...own } = r.Config as Record<string, unknown>;
@@ -182,13 +187,13 @@ async function commit(ctx: Context): Promise<void> {
     const comment = ctx.query.get('comment') ?? '';
     const img = {
       ...base, created, config, container: r.Id, container_config: c, ...(author ? { author } : {}), ...(comment ? { comment } : {}),
-      history: [...(base.history ?? []), { created, ...(author ? { author } : {}), ...(comment ? { comment } : {}), created_by: [r.Path, ...r.Args].join(' ') }],
-      rootfs: { type: 'layers', diff_ids: [...(base.rootfs?.diff_ids ?? []), layer.digest] },
+      history: [...(base.history ?? []), { created, ...(author ? { author } : {}), ...(comment ? { comment } : {}), created_by: [r.Path, ...r.Args].join(' '), ...(empty ? { empty_layer: true } : {}) }],
+      rootfs: { type: 'layers', diff_ids: [...(base.rootfs?.diff_ids ?? []), ...(empty ? [] : [layer.digest])] },
     };
     const cfg = await s.content.put(Buffer.from(JSON.stringify(img)));
     await addLeaseResources(s.metadata, lease.id, [cfg.digest]);
     const rec = s.images.resolve(r.Image).record;
-    const layers = [...rec.layers, { digest: layer.digest, mediaType: MT.ociLayer, size: layer.size, diffId: layer.digest, uncompressedSize: layerSize }];
+    const layers = empty ? [...rec.layers] : [...rec.layers, { digest: layer.digest, mediaType: MT.ociLayer, size: layer.size, diffId: layer.digest, uncompressedSize: layerSize }];
     const manifest = {
       schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, digest: cfg.digest, size: cfg.size },
       layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),

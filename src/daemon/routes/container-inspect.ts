@@ -77,6 +77,23 @@ export function dockerHostConfig(hc: Json, version: string, defaultRuntime: stri
   return out;
 }
 
+/**
+ * moby's MountPoint order (Type, Name, Source, Destination, Driver, Mode, RW, Propagation; Name and Driver only
+ * for volumes). An anonymous volume (from Config.Volumes or the image) has no mode: dockerd shows "".
+ */
+function dockerMount(m: Json): Json {
+  const out: Json = { Type: m.Type };
+  if (m.Name) out.Name = m.Name;
+  out.Source = m.Source ?? '';
+  out.Destination = m.Destination;
+  if (m.Driver) out.Driver = m.Driver;
+  out.Mode = m.Type === 'volume' && /^[0-9a-f]{64}$/.test(String(m.Name)) ? '' : m.Mode ?? '';
+  out.RW = m.RW;
+  out.Propagation = m.Propagation ?? '';
+  for (const [k, v] of Object.entries(m)) if (!(k in out)) out[k] = v;
+  return out;
+}
+
 /** The inspect body (from container-views.ts inspectBody) in dockerd's shape for API `version`. */
 export async function dockerContainerInspect(s: Services, r: ContainerRecord, body: Json, version: string): Promise<Json> {
   const { HostConfig: _h, NetworkingConfig: _n, ...own } = (body.Config ?? {}) as Json;
@@ -103,7 +120,7 @@ export async function dockerContainerInspect(s: Services, r: ContainerRecord, bo
   out.HostConfig = dockerHostConfig((body.HostConfig ?? {}) as Json, version, s.config['default-runtime'] || 'runc');
   out.GraphDriver = graph;
   for (const k of ['SizeRw', 'SizeRootFs']) if (k in body) out[k] = body[k];
-  out.Mounts = body.Mounts ?? [];
+  out.Mounts = ((body.Mounts ?? []) as Json[]).map(dockerMount);
   out.Config = config;
   out.NetworkSettings = body.NetworkSettings;
   // anything the view adds that docker's struct does not name stays visible, at the end
