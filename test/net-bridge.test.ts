@@ -156,3 +156,22 @@ test('-P publishes the image EXPOSEs; -p 99999:80 is refused with docker\'s mess
   assert.match(bad.stderr, /invalid hostPort: 99999/);
   assert.equal((await k(['ps', '-aq', '-f', 'status=created'])).stdout, '');
 });
+
+test('daemon.json bridge, bip and default-address-pools: the bridge, its subnet, user networks, info', { skip, timeout: 60_000 }, async (t) => {
+  const o = 100 + (process.pid % 100);
+  const name = `brt${process.pid % 100000}`;
+  const x = await startDaemon({ t, config: { bridge: name, bip: `10.212.${o}.1/24`, 'default-address-pools': [{ base: `10.213.${o}.0/24`, size: 26 }] } });
+  await importBusybox(x);
+  const r = await docker(x, ['run', '--rm', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`inet 10\\.212\\.${o}\\.\\d+/24`));
+  const net = JSON.parse((await docker(x, ['network', 'inspect', 'bridge'])).stdout)[0];
+  assert.deepEqual([net.IPAM.Config[0], net.Options['com.docker.network.bridge.name']], [{ Subnet: `10.212.${o}.0/24`, Gateway: `10.212.${o}.1` }, name]);
+  assert.equal((await docker(x, ['network', 'create', 'pooled'])).code, 0);
+  assert.equal((await docker(x, ['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'pooled'])).stdout.trim(), `10.213.${o}.0/26`);
+  const info = await docker(x, ['info']);
+  assert.match(info.stdout, new RegExp(` Default Address Pools:\\n   Base: 10\\.213\\.${o}\\.0/24, Size: 26\\n`));
+  const binfo = await berth(['info'], { env: x.dockerEnv });
+  assert.match(binfo.stdout, new RegExp(` Default Address Pools:\\n   Base: 10\\.213\\.${o}\\.0/24, Size: 26\\n`));
+  await docker(x, ['network', 'rm', 'pooled']);
+});

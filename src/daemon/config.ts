@@ -28,6 +28,8 @@ export interface DaemonConfig {
   /** Default bridge network address (CIDR). */
   bip: string;
   'default-address-pools': { base: string; size: number }[];
+  /** The default bridge's interface name (dockerd's `bridge`; berth creates it): default berth0, or per data root. */
+  bridge: string;
   'default-runtime': string;
   runtimes: Record<string, { path: string; runtimeArgs?: string[] }>;
   'live-restore': boolean;
@@ -52,6 +54,7 @@ const KEYS: Record<keyof DaemonConfig, 'string' | 'boolean' | 'number' | 'string
   'unpack-on-pull': 'boolean',
   bip: 'string',
   'default-address-pools': 'object',
+  bridge: 'string',
   'default-runtime': 'string',
   runtimes: 'object',
   'live-restore': 'boolean',
@@ -76,6 +79,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): DaemonConfi
     'unpack-on-pull': true,
     bip: '',
     'default-address-pools': [],
+    bridge: '',
     'default-runtime': 'crun',
     runtimes: {},
     'live-restore': false,

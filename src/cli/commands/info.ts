@@ -66,6 +66,8 @@ function serverText(i: SystemInfo, debug: boolean): string {
     if (reg.Mirrors?.length) { l.push(' Registry Mirrors:'); for (const x of reg.Mirrors) l.push(`  ${x}`); }
   }
   p('Live Restore Enabled', i.LiveRestoreEnabled);
+  const pools = (i as { DefaultAddressPools?: { Base: string; Size: number }[] }).DefaultAddressPools;
+  if (pools?.length) { l.push(' Default Address Pools:'); for (const x of pools) l.push(`   Base: ${x.Base}, Size: ${x.Size}`); }
   return l.join('\n') + '\n';
 }
 

@@ -10,7 +10,7 @@ import { conflict, invalidArgument, notFound, notImplemented } from '../../error
 import { Networks, bridgeNameFor, type NetworkDef, type PortMapping, type Attached } from '../../runtime/index.ts';
 import type { Router, Context } from '../router.ts';
 import type { Services } from '../services.ts';
-import { containerStore, type ContainerRecord, type HostConfig } from './container-store.ts';
+import { containerStore, onLoad, type ContainerRecord, type HostConfig } from './container-store.ts';
 import { netOf } from './network-views.ts';
 
 interface UserNetwork extends NetworkDef { created: string; labels: Record<string, string>; driver: 'bridge' }
@@ -28,7 +28,7 @@ function state(s: Services): Promise<State> {
     const named = bridgeNameFor(s.layout.root);
     const netOpts = {
       bip: s.config.bip || undefined, defaultSubnet: pools?.[0] ? `${pools[0].base.split('/')[0]}/${pools[0].size}` : undefined, pools,
-      bridge: (s.config as { bridge?: string }).bridge || named.bridge, seed: named.seed,
+      bridge: s.config.bridge || named.bridge, seed: named.seed,
     };
     p = readJSON<UserNetwork[]>(file).then((user) => {
       const nets = new Networks(process.env.BERTH_EXEC_ROOT ?? '/run/berth', netOpts);
@@ -40,6 +40,14 @@ function state(s: Services): Promise<State> {
   }
   return p;
 }
+
+// docker info's "Default Address Pools" when daemon.json sets them (dockerd shows only configured pools)
+onLoad.push(async (s) => {
+  s.hooks.info.push((info) => {
+    const pools = s.config['default-address-pools'];
+    if (pools?.length) Object.assign(info, { DefaultAddressPools: pools.map((p) => ({ Base: p.base, Size: p.size })) });
+  });
+});
 
 const HOST_ID = 'a'.repeat(64);
 const NONE_ID = 'c'.repeat(64);
