@@ -72,6 +72,13 @@ function execError(e: unknown, cmd: string): unknown {
   return e;
 }
 
+/** moby's create merges the client's -e first, then the image's variables it did not set. */
+function mergeEnv(user: string[], image: string[]): string[] {
+  const key = (e: string) => e.split('=', 1)[0];
+  const set = new Set(user.map(key));
+  return [...user, ...image.filter((e) => !set.has(key(e)))];
+}
+
 async function create(ctx: Context): Promise<void> {
   const s = ctx.services;
   const t = steps(s.runtime.timings, 'route create', '');
@@ -130,7 +137,7 @@ async function create(ctx: Context): Promise<void> {
     Id: id, Name: name, Created: new Date().toISOString(), Image: img.id, ImageName: body.Image,
     Path: argv[0]!, Args: argv.slice(1),
     Config: {
-      ...body, Hostname: body.Hostname || id.slice(0, 12), Env: imageCfg.Env?.length || env.length ? [...(imageCfg.Env ?? []), ...env] : null,
+      ...body, Hostname: body.Hostname || id.slice(0, 12), Env: imageCfg.Env?.length || env.length ? mergeEnv(env, imageCfg.Env ?? []) : null,
       Cmd: cmd ?? (entrypoint ? null : imageCfg.Cmd ?? null), Entrypoint: entrypoint ?? imageCfg.Entrypoint ?? null,
       WorkingDir: body.WorkingDir || imageCfg.WorkingDir || '', Labels: { ...((cfg as { Labels?: Record<string, string> | null }).Labels ?? {}), ...(body.Labels ?? {}) }, HostConfig: undefined,
     },
