@@ -200,24 +200,30 @@ export class Networks {
    */
   defaultBridge(): NetworkDef {
     if (this.chosen) return this.chosen;
+    const def = this.chooseDefault();
+    // an ID of its own per bridge (docker's is random per daemon), stable across restarts
+    return (this.chosen = { ...def, id: createHash('sha256').update(`berth network ${def.bridge}`).digest('hex') });
+  }
+
+  private chooseDefault(): NetworkDef {
     const bridge = this.opts.bridge ?? 'berth0';
     if (this.opts.bip) {
       const [addr, len] = this.opts.bip.split('/');
-      return (this.chosen = defaultBridge(`${addr}/${len ?? '24'}`, addr, bridge));
+      return defaultBridge(`${addr}/${len ?? '24'}`, addr, bridge);
     }
-    if (this.opts.defaultSubnet) return (this.chosen = defaultBridge(this.opts.defaultSubnet, undefined, bridge));
+    if (this.opts.defaultSubnet) return defaultBridge(this.opts.defaultSubnet, undefined, bridge);
     const routes = this.routes();
     const own = routes.find((r) => r.iface === bridge);
-    if (own) return (this.chosen = defaultBridge(own.subnet, undefined, bridge));
+    if (own) return defaultBridge(own.subnet, undefined, bridge);
     const free = (c: string) => !routes.some((r) => subnetsOverlap(r.subnet, c));
-    if (this.opts.seed === undefined && free('10.88.0.0/16')) return (this.chosen = defaultBridge('10.88.0.0/16', undefined, bridge));
+    if (this.opts.seed === undefined && free('10.88.0.0/16')) return defaultBridge('10.88.0.0/16', undefined, bridge);
     const n = 2 ** 15;
     const start = (this.opts.seed ?? 0) % n;
     for (let i = 0; i < n; i++) {
       const cand = `${intToIp(ipToInt('10.128.0.0') + ((start + i) % n) * 256)}/24`;
-      if (free(cand)) return (this.chosen = defaultBridge(cand, undefined, bridge));
+      if (free(cand)) return defaultBridge(cand, undefined, bridge);
     }
-    return (this.chosen = defaultBridge('10.88.0.0/16', undefined, bridge));
+    return defaultBridge('10.88.0.0/16', undefined, bridge);
   }
 
   private routes(): { iface: string; subnet: string }[] {

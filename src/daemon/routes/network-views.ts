@@ -5,6 +5,10 @@
 import type { ContainerRecord } from './container-store.ts';
 import type { Endpoint, NetRecord } from './networks.ts';
 
+/** The built-in host and none networks' IDs (fixed: they are the same on every berth daemon). */
+export const HOST_ID = 'a'.repeat(64);
+export const NONE_ID = 'c'.repeat(64);
+
 /** The record's networking; records written before Net existed had one bridge endpoint in NetworkIP/…. */
 export function netOf(r: ContainerRecord): NetRecord {
   if (r.Net) return r.Net;
@@ -78,11 +82,11 @@ function endpointSettings(e: Endpoint | undefined, running: boolean): Record<str
  * inspect's NetworkSettings. The default bridge's address also appears at the top level (docker's deprecated
  * fields, still filled for `bridge`); a stopped container keeps its networks but shows no addresses, as docker.
  */
-export function networkSettings(r: ContainerRecord, running: boolean, netIds: Record<string, string> = {}): Record<string, unknown> {
+export function networkSettings(r: ContainerRecord, running: boolean): Record<string, unknown> {
   const mode = r.HostConfig.NetworkMode ?? 'default';
   const net = netOf(r);
   const networks: Record<string, unknown> = {};
-  if (mode === 'host' || mode === 'none') networks[mode] = endpointSettings({ ...blank(), NetworkID: netIds[mode] ?? '' }, false);
+  if (mode === 'host' || mode === 'none') networks[mode] = endpointSettings({ ...blank(), NetworkID: mode === 'host' ? HOST_ID : NONE_ID }, false);
   for (const [name, e] of Object.entries(net.endpoints)) networks[name] = endpointSettings(e, running);
   const b = running ? net.endpoints.bridge : undefined;
   return {

@@ -11,7 +11,7 @@ import { Networks, bridgeNameFor, type NetworkDef, type PortMapping, type Attach
 import type { Router, Context } from '../router.ts';
 import type { Services } from '../services.ts';
 import { containerStore, onLoad, type ContainerRecord, type HostConfig } from './container-store.ts';
-import { netOf } from './network-views.ts';
+import { netOf, HOST_ID, NONE_ID } from './network-views.ts';
 
 interface UserNetwork extends NetworkDef { created: string; labels: Record<string, string>; driver: 'bridge' }
 
@@ -49,8 +49,6 @@ onLoad.push(async (s) => {
   });
 });
 
-const HOST_ID = 'a'.repeat(64);
-const NONE_ID = 'c'.repeat(64);
 
 /** One network a container is on, as inspect's NetworkSettings.Networks shows it (docker's EndpointSettings). */
 export interface Endpoint {
