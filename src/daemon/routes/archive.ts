@@ -127,8 +127,8 @@ async function exportRoute(ctx: Context): Promise<void> {
   await pipeline(tar, ctx.res).catch(() => { ctx.res.destroy(); });
 }
 
-/** The digest of a tar with no entries (two zero blocks, as the writer ends an archive). */
-const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+/** A diff with no entries: no bytes at all, or just the two zero blocks that end an archive. */
+const EMPTY_DIFFS = new Set(['sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef']);
 
 /** The runtime's bind-mount points in a writable layer: docker keeps them in the `-init` layer, never in a commit. */
 const MOUNT_POINTS = new Set(['.dockerenv', 'dev', 'proc', 'sys', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf']);
@@ -173,7 +173,7 @@ async function commit(ctx: Context): Promise<void> {
     }
     await addLeaseResources(s.metadata, lease.id, [layer.digest]);
     // nothing changed: moby's commit adds no layer, only a history entry marked empty_layer
-    const empty = layer.digest === EMPTY_TAR_DIGEST;
+    const empty = EMPTY_DIFFS.has(layer.digest);
     const base: ImageConfig = await s.images.configOf(r.Image as never);
     // the record keeps the create body whole; its HostConfig and NetworkingConfig are not part of a Config
     const { HostConfig: _h, NetworkingConfig: _n, ...own } = r.Config as Record<string, unknown>;

@@ -17,16 +17,26 @@ type Json = Record<string, unknown>;
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 
+/** A Go map marshals with its keys sorted: Labels, ExposedPorts and Volumes come out that way from dockerd. */
+function sorted(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  return Object.fromEntries(Object.entries(v as Json).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 const isEmpty = (v: unknown): boolean =>
   v === undefined || v === null || v === '' || v === false || v === 0
   || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as Json).length === 0);
+
+function mapsSorted(c: Json): Json {
+  return { ...c, Labels: sorted(c.Labels), ExposedPorts: sorted(c.ExposedPorts), Volumes: sorted(c.Volumes) };
+}
 
 /**
  * moby api/types/container.Config as docker 20.10 marshals it: omitempty only where the Go struct says so
  * (ExposedPorts, Healthcheck, ArgsEscaped, NetworkDisabled, MacAddress, StopSignal, StopTimeout, Shell).
  */
 export function legacyConfig(raw: Json | null | undefined): Json {
-  const c = raw ?? {};
+  const c = mapsSorted(raw ?? {});
   const out: Json = {
     Hostname: c.Hostname ?? '', Domainname: c.Domainname ?? '', User: c.User ?? '',
     AttachStdin: c.AttachStdin ?? false, AttachStdout: c.AttachStdout ?? false, AttachStderr: c.AttachStderr ?? false,
@@ -47,7 +57,7 @@ export function legacyConfig(raw: Json | null | undefined): Json {
 
 /** docker 28's DockerOCIImageConfig: the OCI image-spec ImageConfig fields, then Healthcheck, OnBuild, Shell; all omitempty. */
 export function ociConfig(raw: Json | null | undefined): Json {
-  const c = raw ?? {};
+  const c = mapsSorted(raw ?? {});
   const out: Json = {};
   for (const k of ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'ArgsEscaped', 'Healthcheck', 'OnBuild', 'Shell']) {
     if (!isEmpty(c[k])) out[k] = c[k];
