@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile, readdir, mkdir, readlink } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, readdir, mkdir, readlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,4 +144,32 @@ test('prune keeps what a lease holds and what was committed after the lease bega
   lease.release(); // safe twice
   assert.deepEqual((await snaps.prune(async () => [kept])).sort(), [old, fresh].sort());
   assert.deepEqual((await snaps.list()).map((s) => s.chainId), [kept]);
+});
+
+test('durability: commits are synced in a batch and marked; cleanup drops unmarked snapshots of an earlier boot only', async (t) => {
+  const { snaps } = await fixture(t);
+  const ids: Digest[] = [];
+  for (const body of ['a', 'b', 'c', 'd']) {
+    const l = await layer([{ name: 'f', body }]);
+    ids.push(digestOf(l));
+    await snaps.unpack({ chainId: digestOf(l), diffId: digestOf(l), source: Readable.from([l]) });
+  }
+  await snaps.syncNow();
+  const dirOf = (id: Digest) => join(snaps.root, id.slice(7));
+  for (const id of ids) assert.ok(existsSync(join(dirOf(id), 'synced')), `${id} marked`);
+  const meta = async (id: Digest, change: (m: Record<string, unknown>) => void) => {
+    const m = JSON.parse(await readFile(join(dirOf(id), 'meta.json'), 'utf8'));
+    change(m);
+    await writeFile(join(dirOf(id), 'meta.json'), JSON.stringify(m));
+  };
+  // a: earlier boot, never synced (torn by a crash?) → dropped; b: earlier boot, synced → kept;
+  // c: this boot, not synced yet → kept; d: from before boots were recorded → kept
+  await meta(ids[0]!, (m) => { m.boot = 'an-earlier-boot'; });
+  await rm(join(dirOf(ids[0]!), 'synced'));
+  await meta(ids[1]!, (m) => { m.boot = 'an-earlier-boot'; });
+  await rm(join(dirOf(ids[2]!), 'synced'));
+  await meta(ids[3]!, (m) => { delete m.boot; });
+  await rm(join(dirOf(ids[3]!), 'synced'));
+  await snaps.cleanup();
+  assert.deepEqual((await snaps.list()).map((s) => s.chainId).sort(), ids.slice(1).sort());
 });

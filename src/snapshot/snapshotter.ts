@@ -3,6 +3,7 @@
 // snapshots/
 //   <chain hex>/fs            the layer's files, whiteouts as overlayfs markers (an overlay lowerdir)
 //   <chain hex>/meta.json     SnapshotInfo (written last: a directory without it is not a snapshot)
+//   <chain hex>/synced        the file system was synced after the commit (durable.ts)
 //   l/<short id> -> ../<chain hex>/fs
 //                             short names so that 100+ lowerdirs fit in one page of mount options (as podman's l/)
 //   .empty/                   the lowerdir of an image without layers
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { applyLayer } from '../archive/index.ts';
+import { SyncBatcher, bootId, SYNCED_MARKER } from './durable.ts';
 import type { Digest } from '../digest/index.ts';
 import { hexOf, parseDigest } from '../digest/index.ts';
 import { chainIds } from '../image/index.ts';
@@ -34,6 +36,8 @@ export interface SnapshotInfo {
   /** The size docker reports for the layer (archive TarUsage); absent in snapshots from before it was kept. */
   usage?: number;
   createdAt: number;
+  /** The boot it was committed in (durable.ts); absent in snapshots from before it was kept. */
+  boot?: string;
 }
 
 /** A mount as data, in the OCI runtime spec's shape plus the directory relative lowerdirs are resolved from. */
@@ -82,9 +86,16 @@ export class Snapshotter {
   private readonly leases = new Set<{ since: number; ids: Set<Digest> }>();
   /** prune() runs one at a time. */
   private pruning: Promise<unknown> = Promise.resolve();
+  private readonly syncs: SyncBatcher;
 
   constructor(root: DataRoot) {
     this.dir = root.snapshots;
+    this.syncs = new SyncBatcher(this.dir);
+  }
+
+  /** Syncs the snapshots committed so far and marks them durable (otherwise done ~2 s after the last commit). */
+  syncNow(): Promise<void> {
+    return this.syncs.flush();
   }
 
   /** The snapshots directory (for disk usage figures). */
@@ -136,7 +147,7 @@ export class Snapshotter {
       }
       const link = shortLink(opts.chainId);
       const info: SnapshotInfo = {
-        chainId: opts.chainId, diffId: opts.diffId, link, size: res.size, createdAt: Date.now(),
+        chainId: opts.chainId, diffId: opts.diffId, link, size: res.size, createdAt: Date.now(), boot: bootId(),
         ...(res.usage !== undefined ? { usage: res.usage } : {}),
         ...(opts.parent ? { parent: opts.parent } : {}),
       };
@@ -153,6 +164,7 @@ export class Snapshotter {
         return await this.stat(opts.chainId);
       }
       await this.ensureLink(link, hexOf(opts.chainId));
+      this.syncs.add(final);
       return info;
     } catch (e) {
       await rm(tmp, { recursive: true, force: true });
@@ -281,15 +293,19 @@ export class Snapshotter {
     return false;
   }
 
-  /** Removes leftovers of interrupted unpacks and removals, and dangling links. Call on daemon start. */
+  /**
+   * Removes leftovers of interrupted unpacks and removals, dangling links, and snapshots a crash may have torn
+   * (committed in an earlier boot, never synced: durable.ts). Call on daemon start.
+   */
   async cleanup(): Promise<void> {
     let names: string[];
     try { names = await readdir(this.dir); } catch { return; }
     for (const n of names) {
-      if (n.startsWith('.tmp-')) await rm(join(this.dir, n), { recursive: true, force: true });
-      else if (/^[a-f0-9]{64}$/.test(n) && !(await readJSON(join(this.dir, n, 'meta.json')))) {
-        await rm(join(this.dir, n), { recursive: true, force: true });
-      }
+      if (n.startsWith('.tmp-')) { await rm(join(this.dir, n), { recursive: true, force: true }); continue; }
+      if (!/^[a-f0-9]{64}$/.test(n)) continue;
+      const info = await readJSON<SnapshotInfo>(join(this.dir, n, 'meta.json'));
+      if (!info) await rm(join(this.dir, n), { recursive: true, force: true });
+      else if (info.boot !== undefined && info.boot !== bootId() && !(await exists(join(this.dir, n, SYNCED_MARKER)))) await this.remove(info.chainId);
     }
     let links: string[] = [];
     try { links = await readdir(join(this.dir, 'l')); } catch { /* none */ }
@@ -297,6 +313,10 @@ export class Snapshotter {
       try { await stat(join(this.dir, 'l', l)); } catch { await rm(join(this.dir, 'l', l), { force: true }); }
     }
   }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try { await lstat(p); return true; } catch { return false; }
 }
 
 /** 12 base32 characters derived from the chainID: stable (a re-unpack gets the same name) and short. */
