@@ -93,6 +93,8 @@ export async function openServices(config: DaemonConfig, log: Logger): Promise<S
   images.events.on('event', (e) => { events.publish({ Type: 'image', Action: e.Action, id: e.Actor.ID, attributes: e.Actor.Attributes }); });
   const runtime = new Runtime({ dataRoot: layout, stateDir: process.env.BERTH_EXEC_ROOT ?? '/run/berth', timings: config.debug ? (l) => log.debug(l) : undefined });
   const snapshots = new Snapshotter(layout);
+  // interrupted unpacks, and snapshots a crash may have torn (never synced, earlier boot): unpacked again on use
+  await snapshots.cleanup();
   // FROM an image that is not here pulls it, as the classic builder does (late-bound: services is built below)
   let self: Services | undefined;
   const builder = new Builder({ images, snapshots, layout, runtime: buildRuntimeOf(runtime), pull: (ref, signal) => pullQuietly(self!, ref, signal) });
