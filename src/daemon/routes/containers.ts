@@ -320,6 +320,15 @@ async function remove(ctx: Context): Promise<void> {
     throw conflict(`cannot remove container "${r.Name}": container is ${st.status}: stop the container before removing or force remove`, { code: 'CONTAINER_RUNNING' });
   }
   await removeContainer(s, r, force);
+  // rm -v: the container's anonymous volumes go with it (named ones stay), unless another container uses them
+  if (ctx.bool('v')) {
+    const others = (await containerStore(s)).all();
+    for (const m of r.Mounts) {
+      if (m.Type !== 'volume' || !m.Name || !/^[0-9a-f]{64}$/.test(m.Name)) continue;
+      if (others.some((o) => o.Mounts.some((x) => x.Name === m.Name))) continue;
+      await volumesOf(s).remove(m.Name, { force: true }).catch(() => {});
+    }
+  }
   ctx.empty();
 }
 
