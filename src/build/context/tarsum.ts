@@ -47,7 +47,13 @@ export function sourcesHash(hashes: string[]): string {
  * owners are the files'). A context directory hashes as the CLI would have sent it: owner 0:0, permission
  * bits only. Symlinks are followed as moby's Hash does (FollowSymlinkInScope); `path` is what the copy reads.
  */
-export async function diskSourcesHash(sources: readonly { rel: string; path: string; isDir: boolean }[], context: boolean): Promise<string> {
+export async function diskSourcesHash(sources: readonly { rel: string; path: string; isDir: boolean }[], context: boolean, root: string): Promise<string> {
+  const { relative } = await import('node:path');
+  // moby hashes what a symlinked source points at, under that file's own name (Rel(root, followed path))
+  const nameOf = (s: { rel: string; path: string }): string => {
+    const r = s.path ? relative(root, s.path) : s.rel;
+    return r === '' ? '.' : r.startsWith('..') ? s.rel : r;
+  };
   const { lstat, stat, readdir, readlink } = await import('node:fs/promises');
   const { createReadStream } = await import('node:fs');
   const entry = async (abs: string, rel: string, follow: boolean): Promise<string> => {
@@ -65,7 +71,7 @@ export async function diskSourcesHash(sources: readonly { rel: string; path: str
   };
   const hashes: string[] = [];
   for (const s of sources) {
-    if (!s.isDir) { hashes.push(`file:${await entry(s.path, s.rel, true)}`); continue; }
+    if (!s.isDir) { hashes.push(`file:${await entry(s.path, nameOf(s), true)}`); continue; }
     const all: string[] = [];
     const walk = async (abs: string, rel: string): Promise<void> => {
       if (rel !== '.') all.push(await entry(abs, rel, true));
@@ -73,7 +79,7 @@ export async function diskSourcesHash(sources: readonly { rel: string; path: str
       if (!st.isDirectory()) return;
       for (const n of (await readdir(abs)).sort()) await walk(`${abs}/${n}`, rel === '.' ? n : `${rel}/${n}`);
     };
-    await walk(s.path, s.rel);
+    await walk(s.path, nameOf(s));
     hashes.push(dirHash(all));
   }
   return sourcesHash(hashes);

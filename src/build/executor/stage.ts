@@ -97,16 +97,18 @@ export class StageRunner {
     let step = offset;
     emit(`Step ${++step}/${this.d.total} : ${sp.stage.from.original.trim()}\n`);
     let state = await this.base(index);
-    // FROM scratch: docker prints the (empty) ID all the same
-    emit(` ---> ${state.configDigest ? shortId(state.configDigest) : ''}\n`);
     const scope = this.d.args.stage(state.image.config?.Env ?? []);
-
     const triggers = (state.image.config?.OnBuild ?? []).map((e) => parseTrigger(e, this.d.escapeToken) as Command);
     if (triggers.length) {
       emit(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
       state = { ...state, image: { ...state.image, config: { ...state.image.config, OnBuild: null } } };
     }
-    for (const t of triggers) state = await this.step(index, state, scope, t, () => {});
+    // Triggers belong to the FROM step: their output shows, their " ---> <id>" lines do not (docker prints one
+    // per Dockerfile step, after the triggers)
+    const inTrigger = (line: string): void => { if (!/^ ---> [0-9a-f]{12}\n$/.test(line)) emit(line); };
+    for (const t of triggers) state = await this.step(index, state, scope, t, inTrigger);
+    // FROM scratch: docker prints the (empty) ID all the same
+    emit(` ---> ${state.configDigest ? shortId(state.configDigest) : ''}\n`);
     for (const cmd of sp.stage.commands) {
       this.d.signal.throwIfAborted();
       emit(`Step ${++step}/${this.d.total} : ${cmd.original.trim()}\n`);
@@ -284,7 +286,7 @@ export class StageRunner {
           files, resolve,
           history: async () => (inst.contents.length ? legacyHash(inst, files) : lazy.classicHash(inst.sources) ?? diskSourcesHash(await at(async () => {
             const dir = await this.d.contextDir(); return withPivots(inst, await Promise.all(inst.sources.map((x) => resolveSources(dir, [x]))));
-          }), true)),
+          }), true, await this.d.contextDir())),
         };
       }
     }
@@ -302,7 +304,7 @@ export class StageRunner {
     const fromContext = !(inst.kind === 'COPY' && inst.from);
     return {
       files, resolve: async () => sources,
-      history: async () => (inst.contents.length || sources.some((x) => x.remote) ? legacyHash(inst, files) : diskSourcesHash(sources, fromContext)),
+      history: async () => (inst.contents.length || sources.some((x) => x.remote) ? legacyHash(inst, files) : diskSourcesHash(sources, fromContext, root)),
     };
   }
 
