@@ -4,21 +4,29 @@
 // script) or cannot be written.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable, PassThrough } from 'node:stream';
 import { Script } from 'node:vm';
-import { startDaemon, importBusybox, haveBusybox, run, type StartedDaemon } from './helpers/index.ts';
-import { ensureBerth, BERTH_BIN, norm } from './cli-helpers.ts';
+import { startDaemon, importBusybox, haveBusybox, run, REPO, type StartedDaemon } from './helpers/index.ts';
+import { ensureBerth, norm } from './cli-helpers.ts';
 import { main } from '../src/cli/cli.ts';
 
 let d: StartedDaemon;
 let dir: string;
+let bin: string;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'berth-startup-'));
   await ensureBerth();
+  // a private copy of bin/ and the bundle: a rebuild of dist/ by another test file (after an edit to src/)
+  // must not change the build id, and so the cache file, in the middle of these tests
+  for (const f of ['bin/berth.js', 'bin/package.json', 'dist/berth.cjs']) {
+    mkdirSync(join(dir, f, '..'), { recursive: true });
+    copyFileSync(join(REPO, f), join(dir, f));
+  }
+  bin = join(dir, 'bin', 'berth.js');
   d = await startDaemon();
   if (haveBusybox()) await importBusybox(d, 'startup:latest');
 });
@@ -44,7 +52,7 @@ async function fromSources(args: string[]): Promise<{ code: number; stdout: stri
 }
 
 async function viaBin(args: string[], cache: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const r = await run(process.execPath, [BERTH_BIN, ...args], { env: { ...process.env, BERTH_HOST: d.host, BERTH_CODE_CACHE: cache } });
+  const r = await run(process.execPath, [bin, ...args], { env: { ...process.env, BERTH_HOST: d.host, BERTH_CODE_CACHE: cache } });
   return { code: r.code ?? -1, stdout: norm(r.stdout), stderr: r.stderr };
 }
 

@@ -9,7 +9,7 @@ import { VERSION, GIT_COMMIT } from './version.ts';
 export async function main(argv: string[], io: Streams = process, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let ctx: Context | undefined;
   try {
-    const parsed = parseArgv(argv, COMMANDS, GROUPS);
+    const parsed = await parseArgv(argv, COMMANDS, GROUPS);
     if (parsed.kind === 'version') {
       io.stdout.write(`${PROG} version ${VERSION}, build ${GIT_COMMIT}\n`);
       return 0;

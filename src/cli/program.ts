@@ -2,7 +2,7 @@
 // (cobra + pflag): global flags only before the command, flags interspersed with arguments unless a command
 // says otherwise, docker's usage errors (exit 1 for argument counts, 125 for flag errors), docker's help.
 import { Command, Option, type CommanderError } from 'commander';
-import type { CommandSpec, FlagSpec, GroupSpec, Opts, ArgsRule } from './spec.ts';
+import type { CommandEntry, CommandSpec, FlagSpec, GroupSpec, Opts, ArgsRule } from './spec.ts';
 import { UsageError } from './errors.ts';
 
 export const PROG = 'berth';
@@ -139,12 +139,27 @@ function makeOpts(raw: Record<string, unknown>, flags: FlagSpec[], changed: Set<
   }) as Opts;
 }
 
+/** The words an entry answers to: its path and each alias, as the user types them. */
+function pathsOf(c: { path: string[]; aliases?: Array<string | string[]> }): string[][] {
+  return [c.path, ...(c.aliases ?? []).map((a) => (typeof a === 'string' ? [...c.path.slice(0, -1), a] : a))];
+}
+
+/** True when `p` is what the leading words name (a one-word path matches whatever follows it). */
+function named(p: string[], words: string[]): boolean {
+  return p[0] === words[0] && (p.length === 1 || p[1] === words[1]);
+}
+
 /**
  * Parses argv (without node and script) into the command to run, a help text to print, or a version
- * request. Throws UsageError (exit 1 or 125) with docker's texts.
+ * request. Throws UsageError (exit 1 or 125) with docker's texts. Loads only the commands the leading words
+ * name; root and group help load them all (their listings need every command's summary).
  */
-export function parseArgv(argv: string[], specs: CommandSpec[], groups: GroupSpec[]): Parsed {
+export async function parseArgv(argv: string[], entries: CommandEntry[], groups: GroupSpec[]): Promise<Parsed> {
   let result: Parsed | undefined;
+  // help that lists commands: which listing, rendered after parsing once every spec is loaded
+  let listing: { group?: GroupSpec } | undefined;
+  const words = leadingWords(argv);
+  const specs = await Promise.all(entries.filter((e) => pathsOf(e).some((p) => named(p, words))).map((e) => e.load()));
   const boolLong = new Set<string>(['debug', 'version', 'help']);
   const boolShort = new Map<string, string>([['D', 'debug'], ['v', 'version']]);
   for (const s of specs) for (const f of s.flags ?? []) if (f.type === 'bool') { boolLong.add(f.name); if (f.short) boolShort.set(f.short, f.name); }
@@ -174,7 +189,7 @@ export function parseArgv(argv: string[], specs: CommandSpec[], groups: GroupSpe
     .action((cmdArgs: string[]) => {
       const g = root.opts();
       if (g.version) { result = { kind: 'version' }; return; }
-      if (cmdArgs.length === 0 || g.help) { result = { kind: 'help', text: rootHelp(specs, groups) }; return; }
+      if (cmdArgs.length === 0 || g.help) { result = { kind: 'help', text: '' }; listing = {}; return; }
       throw new UsageError(`${PROG}: unknown command: ${PROG} ${cmdArgs[0]}\n\nRun '${PROG} --help' for more information`);
     });
   const globals = (): GlobalOpts => {
@@ -193,7 +208,7 @@ export function parseArgv(argv: string[], specs: CommandSpec[], groups: GroupSpe
       .enablePositionalOptions().helpOption(false).helpCommand(false).option('-h, --help')
       .argument('[command...]').allowExcessArguments(true)
       .action((a: string[]) => {
-        if (a.length === 0) { result = { kind: 'help', text: groupHelp(gs, specs) }; return; }
+        if (a.length === 0) { result = { kind: 'help', text: '' }; listing = { group: gs }; return; }
         throw new UsageError(`${PROG}: unknown command: ${path} ${a[0]}\n\nUsage:  ${path}\n\nRun '${path} --help' for more information`);
       });
     if (gs.hidden) (g as unknown as { _hidden: boolean })._hidden = true;
@@ -204,7 +219,6 @@ export function parseArgv(argv: string[], specs: CommandSpec[], groups: GroupSpe
 
   // Only the commands the words on the line can name are built: constructing every commander command and
   // option costs more start-up time than the rest of a short command.
-  const words = leadingWords(argv);
   for (const spec of specs) {
     const canonical = `${PROG} ${spec.path.join(' ')}`;
     const paths: Array<{ words: string[]; display: string }> = [{ words: spec.path, display: canonical }];
@@ -269,6 +283,10 @@ export function parseArgv(argv: string[], specs: CommandSpec[], groups: GroupSpe
   root.parse(rewriteBools(argv, boolLong, boolShort), { from: 'user' });
   if (!result) throw new UsageError(`${PROG}: unknown command\n\nRun '${PROG} --help' for more information`);
   if (result.kind === 'run' && globals().version) return { kind: 'version' };
+  if (listing) {
+    const all = await Promise.all(entries.map((e) => e.load()));
+    return { kind: 'help', text: listing.group ? groupHelp(listing.group, all) : rootHelp(all, groups) };
+  }
   return result;
 }
 

@@ -57,6 +57,16 @@ export type Opts = Record<string, unknown> & {
   changed(name: string): boolean;
 };
 
+/**
+ * A command as commands/index.ts lists it: the words that name it (the same `path` and `aliases` as its spec)
+ * and how to load its spec, so that start-up evaluates only the module of the command being run.
+ */
+export interface CommandEntry {
+  path: string[];
+  aliases?: Array<string | string[]>;
+  load(): Promise<CommandSpec>;
+}
+
 export interface GroupSpec {
   name: string;
   short: string;

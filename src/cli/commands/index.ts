@@ -1,43 +1,10 @@
-// Every `berth` command, registered from this one list (one file per verb). To add a command: write
-// commands/<verb>.ts exporting a CommandSpec (see ../spec.ts) and add it here; a new management group
-// (`container`, `volume`, …) gets a line in GROUPS.
-import type { CommandSpec, GroupSpec } from '../spec.ts';
-import { images } from './images.ts';
-import { imageInspect, inspect, containerInspect } from './inspect.ts';
-import { history } from './history.ts';
-import { tag } from './tag.ts';
-import { rmi } from './rmi.ts';
-import { imagePrune, systemPrune, containerPrune } from './prune.ts';
-import { save } from './save.ts';
-import { load } from './load.ts';
-import { importCmd } from './import.ts';
-import { systemDf } from './df.ts';
-import { fsck } from './fsck.ts';
-import { info } from './info.ts';
-import { version } from './version.ts';
-import { registry } from './registry.ts';
-import { events } from './events.ts';
-import { build } from './build.ts';
-import { ps } from './ps.ts';
-import { start, stop, restart, kill, pause, unpause, wait, rm, rename } from './lifecycle.ts';
-import { logs } from './logs.ts';
-import { run, create } from './run.ts';
-import { exec } from './exec.ts';
-import { pull } from './pull.ts';
-import { push } from './push.ts';
-import { login } from './login.ts';
-import { logout } from './logout.ts';
-import { attach } from './attach.ts';
-import { cp } from './cp.ts';
-import { top } from './top.ts';
-import { stats } from './stats.ts';
-import { port } from './port.ts';
-import { update } from './update.ts';
-import { diff } from './diff.ts';
-import { exportCmd } from './export.ts';
-import { commit } from './commit.ts';
-import { volumeCommands } from './volume.ts';
-import { networkCommands } from './network.ts';
+// Every `berth` command, from this one table. An entry names the command's words (path and aliases, as in its
+// CommandSpec) and how to load it: only the command on the line is loaded, so `berth version` does not evaluate
+// the template engine's callers, the build context's tar code, cp, credentials (node:crypto, child_process) …
+// Top-level evaluation of every command module cost ~8 ms of each start-up (issue 3). `--help` loads them all.
+// To add a command: write commands/<verb>.ts exporting a CommandSpec (see ../spec.ts) and add one line here
+// with the same path and aliases (index.test.ts checks they agree); a new management group gets a GROUPS line.
+import type { CommandEntry, GroupSpec } from '../spec.ts';
 
 export const GROUPS: GroupSpec[] = [
   { name: 'container', short: 'Manage containers' },
@@ -47,18 +14,70 @@ export const GROUPS: GroupSpec[] = [
   { name: 'network', short: 'Manage networks' },
 ];
 
-export const COMMANDS: CommandSpec[] = [
+export const COMMANDS: CommandEntry[] = [
   // images (issue 3)
-  images, imageInspect, inspect, history, tag, rmi, imagePrune, save, load, importCmd,
+  { path: ['image', 'ls'], aliases: ['list', ['images']], load: () => import('./images.ts').then((m) => m.images) },
+  { path: ['image', 'inspect'], load: () => import('./inspect.ts').then((m) => m.imageInspect) },
+  { path: ['inspect'], load: () => import('./inspect.ts').then((m) => m.inspect) },
+  { path: ['image', 'history'], aliases: [['history']], load: () => import('./history.ts').then((m) => m.history) },
+  { path: ['image', 'tag'], aliases: [['tag']], load: () => import('./tag.ts').then((m) => m.tag) },
+  { path: ['image', 'rm'], aliases: ['remove', ['rmi']], load: () => import('./rmi.ts').then((m) => m.rmi) },
+  { path: ['image', 'prune'], load: () => import('./prune.ts').then((m) => m.imagePrune) },
+  { path: ['image', 'save'], aliases: [['save']], load: () => import('./save.ts').then((m) => m.save) },
+  { path: ['image', 'load'], aliases: [['load']], load: () => import('./load.ts').then((m) => m.load) },
+  { path: ['image', 'import'], aliases: [['import']], load: () => import('./import.ts').then((m) => m.importCmd) },
   // containers (issue 6)
-  run, create, exec, ps, start, stop, restart, kill, pause, unpause, wait, rm, rename, logs, containerInspect, containerPrune,
-  attach, cp, top, stats, port, update, diff, exportCmd, commit, ...volumeCommands, ...networkCommands,
+  { path: ['container', 'run'], aliases: [['run']], load: () => import('./run.ts').then((m) => m.run) },
+  { path: ['container', 'create'], aliases: [['create']], load: () => import('./run.ts').then((m) => m.create) },
+  { path: ['container', 'exec'], aliases: [['exec']], load: () => import('./exec.ts').then((m) => m.exec) },
+  { path: ['container', 'ls'], aliases: ['list', 'ps', ['ps']], load: () => import('./ps.ts').then((m) => m.ps) },
+  { path: ['container', 'start'], aliases: [['start']], load: () => import('./lifecycle.ts').then((m) => m.start) },
+  { path: ['container', 'stop'], aliases: [['stop']], load: () => import('./lifecycle.ts').then((m) => m.stop) },
+  { path: ['container', 'restart'], aliases: [['restart']], load: () => import('./lifecycle.ts').then((m) => m.restart) },
+  { path: ['container', 'kill'], aliases: [['kill']], load: () => import('./lifecycle.ts').then((m) => m.kill) },
+  { path: ['container', 'pause'], aliases: [['pause']], load: () => import('./lifecycle.ts').then((m) => m.pause) },
+  { path: ['container', 'unpause'], aliases: [['unpause']], load: () => import('./lifecycle.ts').then((m) => m.unpause) },
+  { path: ['container', 'wait'], aliases: [['wait']], load: () => import('./lifecycle.ts').then((m) => m.wait) },
+  { path: ['container', 'rm'], aliases: ['remove', ['rm']], load: () => import('./lifecycle.ts').then((m) => m.rm) },
+  { path: ['container', 'rename'], aliases: [['rename']], load: () => import('./lifecycle.ts').then((m) => m.rename) },
+  { path: ['container', 'logs'], aliases: [['logs']], load: () => import('./logs.ts').then((m) => m.logs) },
+  { path: ['container', 'inspect'], load: () => import('./inspect.ts').then((m) => m.containerInspect) },
+  { path: ['container', 'prune'], load: () => import('./prune.ts').then((m) => m.containerPrune) },
+  { path: ['container', 'attach'], aliases: [['attach']], load: () => import('./attach.ts').then((m) => m.attach) },
+  { path: ['container', 'cp'], aliases: [['cp']], load: () => import('./cp.ts').then((m) => m.cp) },
+  { path: ['container', 'top'], aliases: [['top']], load: () => import('./top.ts').then((m) => m.top) },
+  { path: ['container', 'stats'], aliases: [['stats']], load: () => import('./stats.ts').then((m) => m.stats) },
+  { path: ['container', 'port'], aliases: [['port']], load: () => import('./port.ts').then((m) => m.port) },
+  { path: ['container', 'update'], aliases: [['update']], load: () => import('./update.ts').then((m) => m.update) },
+  { path: ['container', 'diff'], aliases: [['diff']], load: () => import('./diff.ts').then((m) => m.diff) },
+  { path: ['container', 'export'], aliases: [['export']], load: () => import('./export.ts').then((m) => m.exportCmd) },
+  { path: ['container', 'commit'], aliases: [['commit']], load: () => import('./commit.ts').then((m) => m.commit) },
+  { path: ['volume', 'create'], load: () => import('./volume.ts').then((m) => m.volumeCreate) },
+  { path: ['volume', 'ls'], aliases: ['list'], load: () => import('./volume.ts').then((m) => m.volumeLs) },
+  { path: ['volume', 'inspect'], load: () => import('./volume.ts').then((m) => m.volumeInspect) },
+  { path: ['volume', 'rm'], aliases: ['remove'], load: () => import('./volume.ts').then((m) => m.volumeRm) },
+  { path: ['volume', 'prune'], load: () => import('./volume.ts').then((m) => m.volumePrune) },
+  { path: ['network', 'create'], load: () => import('./network.ts').then((m) => m.networkCreate) },
+  { path: ['network', 'ls'], aliases: ['list'], load: () => import('./network.ts').then((m) => m.networkLs) },
+  { path: ['network', 'inspect'], load: () => import('./network.ts').then((m) => m.networkInspect) },
+  { path: ['network', 'rm'], aliases: ['remove'], load: () => import('./network.ts').then((m) => m.networkRm) },
+  { path: ['network', 'connect'], load: () => import('./network.ts').then((m) => m.networkConnect) },
+  { path: ['network', 'disconnect'], load: () => import('./network.ts').then((m) => m.networkDisconnect) },
+  { path: ['network', 'prune'], load: () => import('./network.ts').then((m) => m.networkPrune) },
   // build (issue 7: the classic /build protocol)
-  build,
+  { path: ['image', 'build'], aliases: [['build']], load: () => import('./build.ts').then((m) => m.build) },
   // registries (issue 5)
-  pull, push, login, logout,
+  { path: ['image', 'pull'], aliases: [['pull']], load: () => import('./pull.ts').then((m) => m.pull) },
+  { path: ['image', 'push'], aliases: [['push']], load: () => import('./push.ts').then((m) => m.push) },
+  { path: ['login'], load: () => import('./login.ts').then((m) => m.login) },
+  { path: ['logout'], load: () => import('./logout.ts').then((m) => m.logout) },
   // system
-  systemDf, systemPrune, fsck, info, version, events,
+  { path: ['system', 'df'], load: () => import('./df.ts').then((m) => m.systemDf) },
+  { path: ['system', 'prune'], load: () => import('./prune.ts').then((m) => m.systemPrune) },
+  { path: ['system', 'fsck'], load: () => import('./fsck.ts').then((m) => m.fsck) },
+  { path: ['system', 'info'], aliases: [['info']], load: () => import('./info.ts').then((m) => m.info) },
+  { path: ['version'], load: () => import('./version.ts').then((m) => m.version) },
+  { path: ['system', 'events'], aliases: [['events']], load: () => import('./events.ts').then((m) => m.events) },
   // the registry server (issue 4)
-  registry,
+  { path: ['registry'], load: () => import('./registry.ts').then((m) => m.registry) },
 ];
