@@ -38,6 +38,12 @@ export class SyncBatcher {
     this.timer.unref(); // a stopping daemon does not wait: unmarked snapshots are merely re-unpacked after a crash
   }
 
+  /** Forgets `dir` (about to be removed) and waits for a batch that may be marking it, so none writes into it. */
+  async drop(dir: string): Promise<void> {
+    this.pending.delete(dir);
+    await this.running;
+  }
+
   /** Syncs now and marks what was pending; resolves when done (errors leave snapshots unmarked). */
   flush(): Promise<void> {
     if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }

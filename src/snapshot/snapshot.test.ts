@@ -172,4 +172,13 @@ test('durability: commits are synced in a batch and marked; cleanup drops unmark
   await rm(join(dirOf(ids[3]!), 'synced'));
   await snaps.cleanup();
   assert.deepEqual((await snaps.list()).map((s) => s.chainId).sort(), ids.slice(1).sort());
+  // a removal waits for a batch that may be marking the snapshot (the marker must not land in a removed dir)
+  const l = await layer([{ name: 'f', body: 'e' }]);
+  await snaps.unpack({ chainId: digestOf(l), diffId: digestOf(l), source: Readable.from([l]) });
+  const syncing = snaps.syncNow();
+  const removed = await snaps.prune([]);
+  await syncing;
+  assert.equal(removed.length, 4);
+  assert.deepEqual(await snaps.list(), []);
+  assert.ok(!existsSync(dirOf(digestOf(l))));
 });

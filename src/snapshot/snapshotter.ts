@@ -246,6 +246,7 @@ export class Snapshotter {
     const info = await readJSON<SnapshotInfo>(join(this.path(chainId), 'meta.json'));
     if (info) await rm(join(this.dir, 'l', info.link), { force: true });
     try { await lstat(this.path(chainId)); } catch { return false; }
+    await this.syncs.drop(this.path(chainId));
     // meta.json first: a crash midway leaves a directory that list() ignores and cleanup() removes.
     await rm(join(this.path(chainId), 'meta.json'), { force: true });
     await rm(this.path(chainId), { recursive: true, force: true });
