@@ -96,22 +96,31 @@ test('docker images: table, -a, -q, --digests, --no-trunc, filters and formats a
   await same(['images', '--format', '{{json .}}'], (s) => rows(s.replace(/"CreatedSince":"[^"]*"/g, '"CreatedSince":"AGO"')));
 });
 
-test('docker image inspect: Id, tags, Parent, Config, RootFS, Size equal; field names and types as docker 28', { skip }, async () => {
+test('docker image inspect: the whole document as dockerd 20.10 sends it at API 1.41; docker 28\'s shape at the CLI\'s 1.50', { skip }, async () => {
+  const B41 = (args: string[]) => run(DOCKER, args, { env: { ...benv, DOCKER_API_VERSION: '1.41' } });
+  // only the data roots under GraphDriver differ (dockerd's overlay2 cache IDs, berth's snapshots by chainID)
+  // (and LastTagTime: dockerd made these images, berth only loaded them; the save/load test checks it after a load)
+  const paths = (s: string) => s.replace(/\/tmp\/(dkd|bd)-[A-Za-z0-9]+\/[^":]*/g, 'PATH').replace(/"LastTagTime": "[^"]*"/, '"LastTagTime": "T"');
   for (const name of ['base:1', 'child:1', 'other', 'example.com:5000/ns/base:v1']) {
-    const [d, b] = await Promise.all([ok(D(['image', 'inspect', name])), ok(B(['image', 'inspect', name]))]);
-    const dj = JSON.parse(d.stdout)[0] as Record<string, unknown>;
-    const bj = JSON.parse(b.stdout)[0] as Record<string, unknown>;
-    for (const k of ['Id', 'RepoTags', 'RepoDigests', 'Parent', 'Comment', 'Created', 'DockerVersion', 'Author', 'Config', 'Architecture', 'Os', 'Size', 'RootFS']) {
-      assert.deepEqual(bj[k], dj[k], `${name}: ${k}`);
-    }
-    // docker 28 (API >= 1.44/1.45) no longer sends VirtualSize, Container and ContainerConfig (moby swagger
-    // ImageInspect); it may add Descriptor (API 1.48). Everything else: same names, same JSON types.
-    const dKeys = Object.keys(dj).filter((k) => !['VirtualSize', 'Container', 'ContainerConfig'].includes(k)).sort();
-    assert.deepEqual(Object.keys(bj).filter((k) => k !== 'Descriptor').sort(), dKeys, name);
-    const type = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
-    for (const k of dKeys) assert.equal(type(bj[k]), type(dj[k]), `${name}: type of ${k}`);
-    assert.equal(type((bj.Metadata as Record<string, unknown>).LastTagTime), 'string');
+    const [d, b] = await Promise.all([ok(D(['image', 'inspect', name])), ok(B41(['image', 'inspect', name]))]);
+    assert.equal(paths(b.stdout), paths(d.stdout), name);
+    const j = JSON.parse(b.stdout)[0] as { GraphDriver: { Name: string; Data: Record<string, string> }; Metadata: { LastTagTime: string } };
+    assert.deepEqual(Object.keys(j.GraphDriver.Data), [...(name === 'child:1' ? ['LowerDir'] : []), 'MergedDir', 'UpperDir', 'WorkDir']);
+    // docker 28 at API 1.50: no VirtualSize, Container, ContainerConfig; Config holds only the OCI fields set
+    const n = JSON.parse((await ok(B(['image', 'inspect', name]))).stdout)[0] as Record<string, unknown>;
+    const o = JSON.parse(d.stdout)[0] as Record<string, unknown>;
+    assert.deepEqual(Object.keys(n).filter((k) => k !== 'Descriptor'), Object.keys(o).filter((k) => !['VirtualSize', 'Container', 'ContainerConfig'].includes(k)), name);
+    const oc = o.Config as Record<string, unknown>;
+    const set = Object.keys(oc).filter((k) => !['Hostname', 'Domainname', 'AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'OpenStdin', 'StdinOnce', 'Image'].includes(k)
+      && oc[k] !== null && oc[k] !== '' && !(typeof oc[k] === 'object' && Object.keys(oc[k] as object).length === 0));
+    assert.deepEqual(Object.keys(n.Config as object).sort(), set.sort(), `${name}: Config at 1.50`);
+    for (const k of set) assert.deepEqual((n.Config as Record<string, unknown>)[k], oc[k], `${name}: Config.${k}`);
   }
+  // a tag sets LastTagTime (as docker tag does on dockerd)
+  await same(['tag', 'other', 'other:tagged']);
+  const t = await B(['image', 'inspect', '-f', '{{.Metadata.LastTagTime}}', 'other:tagged']);
+  assert.notEqual(t.stdout.trim(), '0001-01-01 00:00:00 +0000 UTC');
+  await same(['rmi', 'other:tagged'], norm);
   await same(['image', 'inspect', '-f', '{{.Id}} {{.Size}} {{.Parent}} {{json .RootFS}} {{json .Config.Labels}}', 'child:1']);
   await same(['inspect', '--type', 'image', '-f', '{{.Id}}', 'base:2']);
   await same(['inspect', '-f', '{{json .RepoTags}}', 'base:1']);
@@ -190,6 +199,8 @@ test('save/load both ways: berthd\'s docker save loads into dockerd and back wit
   await same(['rmi', '-f', 'base:1', 'base:2', 'example.com:5000/ns/base:v1', 'child:1', 'other'], norm);
   await same(['load', '-i', bSave]);
   await same(['images', '-a']);
+  // a load tags nothing: LastTagTime stays Go's zero time on both (moby's reference store only)
+  for (const n of ['base:1', 'child:1', 'other']) await same(['image', 'inspect', '-f', '{{.Metadata.LastTagTime}}', n]);
   await same(['history', 'child:1'], norm);
   // stdout form (`docker save IMAGE > file`) loads back through stdin too
   const out = await ok(B(['save', 'other']));
@@ -283,4 +294,57 @@ test('import from a URL (history, size, unreachable and 404 sources) and load ov
   const shape = (s: string) => s.replace(/sha256:[0-9a-f]{64}/g, 'ID');
   assert.equal(shape(b.stdout), shape(d.stdout));
   assert.match(b.stdout, /^The image url:1 already exists, renaming the old one with ID sha256:[0-9a-f]{64} to empty string\nLoaded image: url:1\n$/);
+});
+
+test('docker save of a loaded image: byte-identical config and layers, the same RepoTags (berth writes docker 25+\'s layout: OCI blobs + manifest.json)', { skip }, async () => {
+  const { readFileSync, mkdirSync } = await import('node:fs');
+  const { createHash } = await import('node:crypto');
+  const sha = (p: string) => `sha256:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
+  const unpack = async (side: typeof D, name: string) => {
+    const out = join(dir, `save-${name}-${side === D ? 'd' : 'b'}`);
+    mkdirSync(out, { recursive: true });
+    const tarPath = `${out}.tar`;
+    await ok(side(['save', '-o', tarPath, 'child:1']));
+    await ok(run('tar', ['xf', tarPath, '-C', out], { env: process.env }));
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { Config: string; RepoTags: string[]; Layers: string[] }[];
+    return { out, m };
+  };
+  const [d, b] = await Promise.all([unpack(D, 'c'), unpack(B, 'c')]);
+  assert.equal(b.m.length, 1);
+  assert.deepEqual(b.m[0]!.RepoTags, d.m[0]!.RepoTags);
+  // dockerd 20.10 names files <id>.json and <v1 id>/layer.tar; docker 25+ (and berth) blobs/sha256/<digest>
+  assert.match(b.m[0]!.Config, /^blobs\/sha256\/[0-9a-f]{64}$/);
+  assert.equal(sha(join(b.out, b.m[0]!.Config)), sha(join(d.out, d.m[0]!.Config)), 'config bytes');
+  assert.deepEqual(b.m[0]!.Layers.map((l) => sha(join(b.out, l))), d.m[0]!.Layers.map((l) => sha(join(d.out, l))), 'layer bytes');
+  for (const f of ['oci-layout', 'index.json', 'repositories']) assert.ok(readFileSync(join(b.out, f)).length > 0, f);
+});
+
+test('docker load of truncated, corrupt and empty archives: dockerd\'s messages and exit codes', { skip }, async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { gzipSync } = await import('node:zlib');
+  const whole = readFileSync(archive);
+  const cases: [string, Buffer][] = [
+    ['trunc.tar', whole.subarray(0, 100_000)], ['garbage.tar', Buffer.from('not a tar archive\n')],
+    ['binary.tar', Buffer.alloc(3000, 0x7f)], ['trunc.tgz', gzipSync(whole).subarray(0, 50_000)],
+  ];
+  for (const [n, bytes] of cases) {
+    writeFileSync(join(dir, n), bytes);
+    await same(['load', '-i', join(dir, n)]);
+  }
+  // no manifest.json: both fall back to the pre-1.10 layout and name their temp dir, which differs
+  writeFileSync(join(dir, 'empty.tar'), Buffer.alloc(0));
+  await same(['load', '-i', join(dir, 'empty.tar')], (s) => s.replace(/\/tmp\/\S+\/tmp\/docker-import-\d+/, 'TMP'));
+  await same(['load', '-i', join(dir, 'missing.tar')]);
+});
+
+test('docker info and version: the fields scripts read', { skip }, async () => {
+  for (const f of ['{{.Driver}}', '{{.OSType}}', '{{.Architecture}}', '{{.NCPU}}', '{{.MemTotal}}', '{{.CgroupDriver}}', '{{.CgroupVersion}}',
+    '{{.LoggingDriver}}', '{{.OperatingSystem}}', '{{.KernelVersion}}', '{{json .Plugins.Volume}}', '{{json .Plugins.Network}}', '{{.Swarm.LocalNodeState}}',
+    '{{.Name}}', '{{json .Labels}}', '{{.Debug}}', '{{.ExperimentalBuild}}', '{{json .Warnings}}']) await same(['info', '--format', f]);
+  const [d, b] = await Promise.all([D(['info', '--format', '{{json .}}']), B(['info', '--format', '{{json .}}'])]);
+  const keys = (x: string) => Object.keys(JSON.parse(x) as object).filter((k) => !['KernelMemory', 'KernelMemoryTCP'].includes(k)); // removed in docker 23+ (API 1.42)
+  assert.deepEqual(keys(b.stdout), keys(d.stdout));
+  for (const f of ['{{.Client.Version}}', '{{.Server.Os}}', '{{.Server.Arch}}', '{{.Server.KernelVersion}}']) await same(['version', '--format', f]);
+  const v = await ok(B(['version', '--format', '{{.Server.APIVersion}} {{.Server.MinAPIVersion}} {{.Server.Version}}']));
+  assert.match(v.stdout, /^1\.51 1\.24 \S+\n$/);
 });
