@@ -131,3 +131,43 @@ test('parseNDJSON handles a last line without newline and multibyte splits', asy
   for await (const m of parseNDJSON(Readable.from(parts))) out.push(m);
   assert.deepEqual(out, [{ s: '€' }, { s: 2 }]);
 });
+
+test('onUnreachable: the first request that finds no daemon starts it once and is sent again; a streamed body waits for it', async () => {
+  const late = join(dir, 'late.sock');
+  const got: string[] = [];
+  const lateServer = http.createServer(async (req, res) => {
+    let n = 0;
+    for await (const c of req) n += (c as Buffer).length;
+    got.push(`${req.method} ${req.url} ${n}`);
+    res.writeHead(200, { 'content-type': 'application/json', 'api-version': '1.51' });
+    res.end('{"ok":true}');
+  });
+  let calls = 0;
+  const hook = async (): Promise<void> => {
+    calls++;
+    await new Promise<void>((r) => lateServer.listen(late, r));
+  };
+  try {
+    const c = new EngineClient({ socketPath: late, onUnreachable: hook });
+    assert.deepEqual(await c.json('POST', '/json', { body: { a: 1 } }), { ok: true });
+    assert.equal(calls, 1);
+    assert.deepEqual(got, ['POST /json 7']);
+    c.close();
+
+    // a stream body is read only once the daemon answers: its bytes all arrive, after one _ping
+    await new Promise<void>((r) => lateServer.close(() => r()));
+    got.length = 0;
+    const s = new EngineClient({ socketPath: late, onUnreachable: hook });
+    const res = await s.upload('POST', '/upload', Readable.from([Buffer.alloc(1000), Buffer.alloc(24)]));
+    res.resume();
+    assert.equal(calls, 2);
+    assert.deepEqual(got, ['GET /_ping 0', 'POST /upload 1024']);
+    s.close();
+
+    // without the hook, the error is the daemon's absence
+    const none = new EngineClient({ socketPath: join(dir, 'none.sock') });
+    await assert.rejects(none.json('GET', '/json'), (e) => isKind(e, 'Unavailable', 'DAEMON_UNREACHABLE'));
+  } finally {
+    lateServer.close();
+  }
+});

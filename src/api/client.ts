@@ -5,7 +5,7 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex, Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { BerthError, unavailable, internal } from '../errors/index.ts';
+import { BerthError, unavailable, internal, isKind } from '../errors/index.ts';
 import { kindOfStatus, ERROR_KIND_HEADER, ERROR_CODE_HEADER } from './status.ts';
 import { API_VERSION, type JSONMessage } from './types.ts';
 
@@ -18,6 +18,13 @@ export interface EngineClientOptions {
    */
   apiVersion?: string;
   userAgent?: string;
+  /**
+   * Called once when the daemon cannot be reached (nothing listens on the socket), to start it; the request
+   * that found it down is then sent again. This replaces a `_ping` before the first request: the first request
+   * itself proves the daemon is up. Only requests that never reached a daemon are retried (connection refused
+   * or no socket), and a streamed body is never consumed before the daemon is known to answer.
+   */
+  onUnreachable?: () => Promise<void>;
 }
 
 export type QueryValue = string | number | boolean | undefined | null | string[] | Record<string, unknown>;
@@ -90,11 +97,14 @@ export class EngineClient {
   apiVersion?: string;
   private readonly agent: http.Agent;
   private readonly userAgent: string;
+  private onUnreachable?: () => Promise<void>;
+  private started?: Promise<void>;
 
   constructor(opts: EngineClientOptions) {
     this.socketPath = opts.socketPath.startsWith('unix://') ? opts.socketPath.slice(7) : opts.socketPath;
     this.apiVersion = opts.apiVersion;
     this.userAgent = opts.userAgent ?? 'berth-client';
+    this.onUnreachable = opts.onUnreachable;
     // Idle keep-alive sockets are unref'd by node, so a CLI process still exits when it is done.
     // servername '' skips node's TLS server-name guess, whose first use compiles the IPv6 regex (~10 ms of every
     // CLI command's start-up); a unix socket has no server name.
@@ -185,6 +195,10 @@ export class EngineClient {
    * on the daemon's 101 with the raw socket. A JSON `body` (exec start's {Detach, Tty}) is sent first.
    */
   hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
+    return this.reaching(() => this.hijackOnce(method, path, opts));
+  }
+
+  private hijackOnce(method: string, path: string, opts: RequestOptions): Promise<Hijacked> {
     const payload = opts.body === undefined ? undefined : Buffer.from(JSON.stringify(opts.body));
     return new Promise((resolve, reject) => {
       const req = http.request({
@@ -210,7 +224,34 @@ export class EngineClient {
     this.agent.destroy();
   }
 
-  private send(method: string, path: string, opts: RequestOptions): Promise<IncomingMessage> {
+  /**
+   * Runs `attempt`; when it could not reach the daemon and an onUnreachable hook is set, runs the hook (once
+   * per client) and `attempt` again. After any answer from the daemon the hook is dropped.
+   */
+  private async reaching<T>(attempt: () => Promise<T>): Promise<T> {
+    if (!this.onUnreachable) return attempt();
+    try {
+      const r = await attempt();
+      this.onUnreachable = undefined;
+      return r;
+    } catch (e) {
+      const hook = this.onUnreachable;
+      if (!hook || !isKind(e, 'Unavailable', 'DAEMON_UNREACHABLE')) throw e;
+      // dropped before it runs: the hook's own requests (polling _ping) must not call it again
+      this.onUnreachable = undefined;
+      this.started ??= hook();
+      await this.started;
+      return attempt();
+    }
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<IncomingMessage> {
+    // a streamed body cannot be sent twice: make sure the daemon answers before reading it
+    if (this.onUnreachable && isStreamBody(opts.body)) await this.reaching(() => this.sendOnce('GET', '/_ping', {}).then(readText));
+    return this.reaching(() => this.sendOnce(method, path, opts));
+  }
+
+  private sendOnce(method: string, path: string, opts: RequestOptions): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const headers: OutgoingHttpHeaders = { 'user-agent': this.userAgent, ...opts.headers };
       let json: Buffer | undefined;

@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { EngineClient } from '../api/index.ts';
 import { resolveHost } from '../layout/index.ts';
-import { isKind, invalidArgument } from '../errors/index.ts';
+import { invalidArgument } from '../errors/index.ts';
 import type { CliContext } from './spec.ts';
 import type { Invocation } from './program.ts';
 import { VERSION } from './version.ts';
@@ -42,17 +42,16 @@ export class Context implements CliContext {
       throw invalidArgument(`unsupported host ${JSON.stringify(given)}: berth speaks to its daemon over a unix socket (unix:///path)`);
     }
     const socket = resolveHost(this.hostFlag, this.env);
-    const c = new EngineClient({ socketPath: socket, userAgent: `berth-cli/${VERSION}` });
-    this.made = c;
-    if (!given) {
-      try {
-        await c.ping();
-      } catch (e) {
-        if (!isKind(e, 'Unavailable', 'DAEMON_UNREACHABLE')) throw e;
+    // On the default socket a daemon that does not answer is started — found by the command's first request,
+    // not by a _ping before it (one round trip less on every command).
+    const c: EngineClient = new EngineClient({
+      socketPath: socket, userAgent: `berth-cli/${VERSION}`,
+      onUnreachable: given ? undefined : async () => {
         const { startDaemon } = await import('./autostart.ts');
         await startDaemon(c, socket, this.env);
-      }
-    }
+      },
+    });
+    this.made = c;
     return c;
   }
 
