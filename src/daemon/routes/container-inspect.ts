@@ -67,6 +67,8 @@ export function dockerHostConfig(hc: Json, version: string, defaultRuntime: stri
     } else if (k === 'MemorySwappiness' && (v === -1 || v === undefined)) v = null;
     else if (k === 'PidsLimit' && (typeof v !== 'number' || v <= 0)) v = null;
     else if (k === 'ShmSize' && !v) v = dflt;
+    // moby's adaptContainerSettings: a memory limit without a swap limit allows as much swap again
+    else if (k === 'MemorySwap' && !v && typeof hc.Memory === 'number' && hc.Memory > 0) v = hc.Memory * 2;
     else if (['CgroupnsMode', 'IpcMode', 'NetworkMode', 'Runtime'].includes(k) && unset(v)) v = dflt;
     else if ((k === 'MaskedPaths' || k === 'ReadonlyPaths') && v == null) v = dflt;
     else if (v === undefined) v = dflt;
@@ -113,9 +115,11 @@ export async function dockerContainerInspect(s: Services, r: ContainerRecord, bo
     };
   } catch { /* the image is gone (rmi -f): keep what the view built */ }
   const out: Json = {};
+  // dockerd sets the resolv.conf/hostname/hosts/log paths when the container first starts: "" until then
+  const neverStarted = (body.State as Json | undefined)?.StartedAt === '0001-01-01T00:00:00Z';
   for (const k of ['Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ResolvConfPath', 'HostnamePath', 'HostsPath', 'LogPath', 'Node', 'Name',
     'RestartCount', 'Driver', 'Platform', 'ImageManifestDescriptor', 'MountLabel', 'ProcessLabel', 'AppArmorProfile', 'ExecIDs']) {
-    if (k in body) out[k] = body[k];
+    if (k in body) out[k] = neverStarted && ['ResolvConfPath', 'HostnamePath', 'HostsPath', 'LogPath'].includes(k) ? '' : body[k];
   }
   out.HostConfig = dockerHostConfig((body.HostConfig ?? {}) as Json, version, s.config['default-runtime'] || 'runc');
   out.GraphDriver = graph;
