@@ -151,6 +151,16 @@ test('docker inspect of a container: the whole document in dockerd 20.10\'s shap
     return mask(JSON.stringify(j, null, 1)).replace(/"Name": "[0-9a-f]{64}"/g, '"Name": "VOL"');
   };
   assert.equal(shape(b.stdout), shape(d.stdout));
+  // a created (never started) container with many flags: HostConfig as dockerd fills it (MemorySwap, Init,
+  // Tmpfs, Ulimits, caps), Config with entrypoint, stop signal and timeout, no resolv.conf/log paths yet
+  const rich = ['create', '--name', 'i2', '--network', 'none', '--memory', '64m', '--cpus', '0.5', '--restart', 'on-failure:3', '--init', '--read-only',
+    '-w', '/tmp', '-u', '0:0', '--hostname', 'hh', '--entrypoint', 'sh', '--tmpfs', '/run', '--cap-add', 'NET_ADMIN', '--cap-drop', 'MKNOD',
+    '--ulimit', 'nofile=1024:1024', '-e', 'Q=1', '-l', 'k=v', '--stop-signal', 'SIGUSR1', '--stop-timeout', '5', '--shm-size', '1m',
+    '--add-host', 'a:1.2.3.4', '--dns', '1.1.1.1', '--pids-limit', '50', 'app:1', '-c', 'true'];
+  await same(rich);
+  const [d2, b2] = await Promise.all([D(['inspect', 'i2']), run(DOCKER, ['inspect', 'i2'], { env: { ...benv, DOCKER_API_VERSION: '1.41' } })]);
+  assert.equal(shape(b2.stdout), shape(d2.stdout));
+  await same(['rm', 'i2']);
   // the docker CLI's own version (1.50) against berthd: the same fields a script reads
   await same(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}} {{.Config.Image}} {{json .Config.Env}} {{json .Config.Labels}} {{.HostConfig.NetworkMode}} {{.HostConfig.LogConfig.Type}} {{.HostConfig.RestartPolicy.Name}} {{.HostConfig.ShmSize}} {{len .Mounts}} {{(index .Mounts 0).Destination}} {{.GraphDriver.Name}}', 'i1']);
   await same(['container', 'inspect', '-f', '{{json .Config}}', 'i1']);
