@@ -29,8 +29,10 @@ import { launchConmon, runtimeCli, runtimeState, bundleFiles } from './conmon.ts
 import { execInContainer, type ExecOptions, type ExecSession } from './exec.ts';
 import { attach, type Attachment } from './attach.ts';
 import { changes, lowerDirsOf, type Change } from './changes.ts';
-import { sh, readExit, conmonAlive, processLive, isMountpoint, hostResolvConf } from './proc.ts';
+import { readExit, conmonAlive, processLive, isMountpoint, hostResolvConf } from './proc.ts';
 import { steps, type TimingSink } from './timing.ts';
+import { Mounter } from './mounter.ts';
+import { SeccompCache, SECCOMP_BPF_ANNOTATION } from './seccomp-cache.ts';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'dead';
 
@@ -81,6 +83,7 @@ export interface CreateOptions extends RunOptions {
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
+const EBUSY = 16;
 
 export class Runtime {
   readonly root: DataRoot;
@@ -88,12 +91,20 @@ export class Runtime {
   private readonly defaultRuntime?: 'crun' | 'runc';
   /** Step timings sink (debug); callers above may time their own steps through it too. */
   readonly timings?: TimingSink;
+  private readonly mounter: Mounter;
+  private readonly seccomp: SeccompCache;
+  /** Exits being recorded: concurrent inspects (the exit monitor and a wait request) share one. */
+  private readonly exiting = new Map<string, Promise<ContainerState>>();
+  /** Removals finishing in the background (see delete()). */
+  private readonly cleanups = new Set<Promise<void>>();
 
   constructor(opts: RuntimeOptions) {
     this.root = opts.dataRoot;
     this.stateDir = opts.stateDir ?? '/run/berth';
     this.defaultRuntime = opts.runtime;
     this.timings = opts.timings;
+    this.mounter = new Mounter(join(this.stateDir, 'bin'));
+    this.seccomp = new SeccompCache(join(this.stateDir, 'seccomp'));
   }
 
   dir(id: string): string { return this.root.container(id); }
@@ -159,10 +170,16 @@ export class Runtime {
       ].join('\n'));
       await writeFile(etc.resolvConf, o.resolvConf ?? await hostResolvConf());
       const spec = generateSpec(o, { rootfs, user, etc, cgroupV2: cgroupMode() === 'v2' });
+      // crun: a profile compiled before is passed precompiled (seccomp-cache.ts)
+      const seccomp = rt === 'crun' ? (spec.linux as { seccomp?: unknown } | undefined)?.seccomp : undefined;
+      const key = seccomp ? this.seccomp.key(this.runtimePath(rt), seccomp) : undefined;
+      const bpf = key ? await this.seccomp.get(key) : undefined;
+      if (bpf) (spec as { annotations: Record<string, string> }).annotations[SECCOMP_BPF_ANNOTATION] = bpf;
       await writeFile(bundleFiles(dir).config, JSON.stringify(spec));
       t.mark('spec');
       await this.launch(state);
       t.mark('conmon');
+      if (key && !bpf) await this.seccomp.harvest(key, this.runtimeRoot(rt), o.id);
       t.done();
       return state;
     } catch (e) {
@@ -187,17 +204,19 @@ export class Runtime {
   }
 
   private async cleanupFailed(id: string): Promise<void> {
-    await sh('umount', [this.rootfs(id)]).catch(() => {});
+    await this.unmount(this.rootfs(id));
     await rm(this.dir(id), { recursive: true, force: true });
   }
 
   private async mountRootfs(id: string, mounts: Mount[]): Promise<void> {
     const target = this.rootfs(id);
     if (await isMountpoint(target)) return;
-    for (const m of mounts) {
-      if (m.type === 'overlay') await sh('mount', ['-t', 'overlay', m.source, '-o', m.options.join(','), target], m.cwd);
-      else await sh('mount', ['--bind', ...(m.options.includes('ro') ? ['-o', 'ro'] : []), m.source, target]);
-    }
+    await this.mounter.mountAll(mounts, target);
+  }
+
+  /** Unmounts when mounted; a busy mount is left (docker leaves it too and retries at the next transition). */
+  private async unmount(target: string): Promise<void> {
+    await this.mounter.umount(target).catch(() => {});
   }
 
   /** The reconciled state: exit file and `<runtime> state` win over the record. NotFound for unknown ids. */
@@ -206,7 +225,7 @@ export class Runtime {
     if (!s) throw notFound(`No such container: ${id}`, { code: 'CONTAINER_UNKNOWN' });
     if (s.status === 'exited' || s.status === 'dead') return s;
     const code = await readExit(this.exitFile(id));
-    if (code !== undefined) return this.markExited(s, code);
+    if (code !== undefined) return this.exited(s, code);
     // Fast path (no runtime process spawned): the recorded init process lives and so does its conmon.
     if (s.pid > 0 && await processLive(s.pid) && await conmonAlive(this.dir(id))) return s;
     const rs = await runtimeState(this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), id);
@@ -215,11 +234,21 @@ export class Runtime {
       // container is still ending. Gone without an exit file (reboot, conmon killed): docker reports exited.
       if (await conmonAlive(this.dir(id))) return s;
       const again = await readExit(this.exitFile(id));
-      return this.markExited(s, again ?? 255, again === undefined ? 'container state lost' : '');
+      return this.exited(s, again ?? 255, again === undefined ? 'container state lost' : '');
     }
     const status: ContainerStatus = rs.status === 'paused' ? 'paused' : rs.status === 'running' ? 'running' : 'created';
     if (status !== s.status || rs.pid !== s.pid) { s.status = status; s.pid = rs.pid; await this.save(s); }
     return s;
+  }
+
+  /** Records an exit once: callers that see the exit file at the same time share the first one's work. */
+  private exited(s: ContainerState, code: number, error = ''): Promise<ContainerState> {
+    let p = this.exiting.get(s.id);
+    if (!p) {
+      p = this.markExited(s, code, error).finally(() => this.exiting.delete(s.id));
+      this.exiting.set(s.id, p);
+    }
+    return p.then((st) => ({ ...st }));
   }
 
   private async markExited(s: ContainerState, code: number, error = ''): Promise<ContainerState> {
@@ -239,7 +268,7 @@ export class Runtime {
     await this.save(s);
     t.mark('save');
     // docker unmounts an ended container's rootfs; start() and mountedRootfs() mount it again. Busy: left.
-    await sh('umount', [this.rootfs(s.id)]).catch(() => {});
+    await this.unmount(this.rootfs(s.id));
     t.mark('umount');
     t.done();
     return s;
@@ -362,14 +391,40 @@ export class Runtime {
       await this.wait(id);
     }
     t.mark('kill');
-    await runtimeCli(this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), ['delete', '--force', id]).catch(() => {});
-    t.mark('runtime delete');
-    await sh('umount', [this.rootfs(id)]).catch(() => {});
+    const runtimeDelete = () => runtimeCli(this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), ['delete', '--force', id]).then(() => {}, () => {});
+    // a created container's init still waits in the runtime: end it before its rootfs goes
+    if (s.status !== 'exited' && s.status !== 'dead') await runtimeDelete();
+    // busy (a copy out of it in flight): detached, so that removing the directory never walks into the mount
+    await this.mounter.umount(this.rootfs(id)).catch((e: { errno?: number }) => e.errno === EBUSY ? this.mounter.umount(this.rootfs(id), { detach: true }) : undefined).catch(() => {});
     t.mark('umount');
-    await rm(join(this.stateDir, 'socks', id), { force: true });
-    await rm(this.dir(id), { recursive: true, force: true });
-    t.mark('rm');
+    // The id disappears at once (one rename); what is left to do runs after the caller got its answer, off the
+    // `run --rm` path: the runtime's state and cgroups (`<runtime> delete`, ~15 ms), the attach socket link and
+    // the directory itself. tmp/ is emptied when berthd starts, so an interrupted removal leaves nothing behind.
+    const trash = join(this.root.tmp, `rm-${id}-${randomBytes(4).toString('hex')}`);
+    let moved = true;
+    try {
+      await mkdir(this.root.tmp, { recursive: true });
+      await rename(this.dir(id), trash);
+    } catch {
+      moved = false;
+    }
+    const rest = (async () => {
+      if (s.status === 'exited' || s.status === 'dead') await runtimeDelete();
+      await rm(join(this.stateDir, 'socks', id), { force: true });
+      await rm(moved ? trash : this.dir(id), { recursive: true, force: true });
+    })().catch(() => {});
+    if (!moved) await rest;
+    else {
+      this.cleanups.add(rest);
+      void rest.finally(() => this.cleanups.delete(rest));
+    }
+    t.mark('rename');
     t.done();
+  }
+
+  /** Resolves when removals still finishing in the background are done (tests, benchmarks, shutdown). */
+  async settled(): Promise<void> {
+    while (this.cleanups.size) await Promise.all([...this.cleanups]);
   }
 
   /** Every container's reconciled state (call on daemon start: it updates records of containers that ended). */

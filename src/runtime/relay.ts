@@ -67,23 +67,32 @@ const cache = new Map<string, string>();
 
 /** Path of the compiled relay under `dir` (compiling it on first use). FailedPrecondition when no cc exists. */
 export function attachRelay(dir: string): string {
-  const hash = createHash('sha256').update(SOURCE).digest('hex').slice(0, 12);
-  const bin = join(dir, `berth-attach-${hash}`);
+  return compileHelper(dir, 'berth-attach', SOURCE);
+}
+
+/**
+ * Compiles a small C helper once per source version into `dir` (`<name>-<hash of source>`), with the system C
+ * compiler; returns its path. Concurrent compilers (two daemons) each write a temp file and rename it.
+ * FailedPrecondition when no compiler works.
+ */
+export function compileHelper(dir: string, name: string, source: string): string {
+  const hash = createHash('sha256').update(source).digest('hex').slice(0, 12);
+  const bin = join(dir, `${name}-${hash}`);
   const hit = cache.get(bin);
   if (hit) return hit;
   try {
     accessSync(bin, constants.X_OK);
   } catch {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const src = join(dir, `berth-attach-${hash}.${process.pid}.c`);
+    const src = join(dir, `${name}-${hash}.${process.pid}.c`);
     const tmp = `${bin}.${process.pid}.tmp`;
-    writeFileSync(src, SOURCE);
+    writeFileSync(src, source);
     try {
       execFileSync(process.env.CC ?? 'cc', ['-O2', '-o', tmp, src], { stdio: 'pipe' });
       renameSync(tmp, bin);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw failedPrecondition(`cannot build the attach relay (a C compiler is needed, as for usocket): ${String((e as { stderr?: Buffer }).stderr ?? e)}`, { code: 'RELAY_BUILD' });
+      throw failedPrecondition(`cannot build ${name} (a C compiler is needed, as for usocket): ${String((e as { stderr?: Buffer }).stderr ?? e)}`, { code: 'RELAY_BUILD' });
     } finally {
       rmSync(src, { force: true });
     }
