@@ -1,104 +1,140 @@
-// `npm run bench -- containers [n]`: container start-up latency, side by side in one run.
-//   berth runtime   create (overlay mount + spec + conmon + crun create) → start → wait → delete, through the
-//                   runtime library (the daemon route adds an HTTP round trip and the CLI's start-up)
-//   bare crun run   the floor: `crun run` of a bundle with the same spec on the same unpacked rootfs
-//   docker          `docker run --rm --network none IMG true` on Debian's dockerd 20.10 (bench/anchors.ts)
-//   podman          `podman run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 IMG true`
-// and 50 containers started in parallel then removed (berth runtime vs docker).
+// `npm run bench -- containers [n]`: container start-up latency and scale, end to end, side by side in one run
+// (issue 6's performance figures). Every tool runs the same busybox rootfs, interleaved round by round so that
+// load from other work on the machine hits all of them alike:
+//   berth          `berth run --rm --network none bb true`: the CLI bundle against a berthd started here
+//   docker→berthd  the docker CLI (Go, fast start-up) against the same berthd: the daemon's share alone
+//   docker         `docker run --rm --network none bb true` on Debian's dockerd 20.10 (bench/anchors.ts)
+//   podman         `podman run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 bb true`
+//   bare crun      the floor: `crun run` of a bundle with berth's spec on the unpacked rootfs
+// then 50 containers started in parallel (`run -d … sleep`) and removed (`rm -f`), berth vs docker, and the
+// daemons' RSS while the 50 run. Nothing is left running: daemons, containers and mounts are cleaned up.
 import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises';
 import { createReadStream, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { medianMs, report, sh, timeIt, type Row } from './lib.ts';
-import { startDockerd, haveDockerd } from './anchors.ts';
-import { busyboxRootfsTar } from '../test/helpers/index.ts';
+import { median, medianMs, report, rssOf, sh, timeIt, type Row } from './lib.ts';
+import { startDockerd, haveDockerd, type Dockerd } from './anchors.ts';
+import { busyboxRootfsTar, importBusybox, startDaemon, REPO } from '../test/helpers/index.ts';
 import { DataRoot } from '../src/layout/index.ts';
 import { Snapshotter } from '../src/snapshot/index.ts';
-import { Runtime, runtimeStatus, generateSpec, resolveUser } from '../src/runtime/index.ts';
+import { runtimeStatus, generateSpec, resolveUser } from '../src/runtime/index.ts';
 import { digestTar } from '../src/archive/index.ts';
 
 const DOCKER = '/usr/local/bin/docker';
+const BERTH = join(REPO, 'dist', 'berth.mjs');
+const P = 50;
 
 export default async function (args: string[]): Promise<void> {
   if (args[0] === 'unpack') return unpackBench(Number(args[1] ?? 200));
-  const n = Number(args[0] ?? 15);
+  const n = Number(args[0] ?? 11);
   const dir = await mkdtemp(join(tmpdir(), 'bct-'));
-  const rows: Row[] = [];
   const st = runtimeStatus();
+  let dockerd: Dockerd | undefined;
+  // a private exec root: the bench never touches /run/berth of a berthd already running here
+  const d = await startDaemon({ env: { BERTH_EXEC_ROOT: join(dir, 'exec') } });
   try {
     const tar = await busyboxRootfsTar(dir);
-    const root = new DataRoot(join(dir, 'data'));
-    const snaps = new Snapshotter(root);
+    await importBusybox(d, 'bb:latest');
+    const berthEnv = { ...d.dockerEnv, BERTH_HOST: d.host };
+    const berth = (a: string[]) => sh(process.execPath, [BERTH, ...a], { env: berthEnv });
+    const dockerOnBerth = (a: string[]) => sh(DOCKER, a, { env: d.dockerEnv });
+    const RUN = ['run', '--rm', '--network', 'none', 'bb', 'true'];
+
+    // The floor: berth's spec for the same command, rootfs = the unpacked layer (read-only), `crun run`.
+    const snaps = new Snapshotter(new DataRoot(join(dir, 'floor')));
     const diffId = (await digestTar(createReadStream(tar))).diffId!;
     await snaps.unpack({ chainId: diffId, diffId, source: createReadStream(tar) });
-    const rt = new Runtime({ dataRoot: root, stateDir: join(dir, 'state') });
-    const runOnce = async (): Promise<void> => {
-      const id = randomBytes(32).toString('hex');
-      const rootfsMounts = await snaps.mounts([diffId], rt.upperDir(id), rt.workDir(id));
-      await rt.create({ id, chain: [diffId], rootfsMounts, cmd: ['true'] });
-      await rt.start(id);
-      await rt.wait(id);
-      await rt.delete(id);
-    };
-    await runOnce();
-    const berth = await medianMs(n, runOnce);
-
-    // The floor: the same spec, rootfs = the unpacked snapshot (read-only), `crun run` in the foreground.
     const bundle = join(dir, 'bundle');
     await mkdir(bundle);
     const fs = snaps.fsPath(diffId);
-    const spec = generateSpec({ id: 'f'.repeat(64), cmd: ['true'], readOnly: true }, { rootfs: fs, user: await resolveUser(fs, undefined) });
-    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(generateSpec({ id: 'f'.repeat(64), cmd: ['true'], readOnly: true }, { rootfs: fs, user: await resolveUser(fs, undefined) })));
     const crun = st.runtimes[st.default ?? 'crun']!;
-    const bare = await medianMs(n, () => sh(crun, [`--root=${join(dir, 'bare')}`, 'run', '-b', bundle, `b${randomBytes(6).toString('hex')}`]));
-    rows.push({ name: `run --rm true (runtime vs bare ${st.default})`, berth, anchor: bare, anchorName: st.default ?? 'crun', target: '≤ +80 ms' });
 
+    const tools: Record<string, () => Promise<unknown>> = {
+      'berth': () => berth(RUN),
+      'berth (default network)': () => berth(['run', '--rm', 'bb', 'true']),
+      'docker→berthd': () => dockerOnBerth(RUN),
+      'berth version (CLI start-up)': () => berth(['version']),
+      'bare crun': () => sh(crun, [`--root=${join(dir, 'bare')}`, 'run', '-b', bundle, `b${randomBytes(6).toString('hex')}`]),
+    };
     if (existsSync('/usr/bin/podman')) {
       const pr = ['--root', join(dir, 'podman', 'root'), '--runroot', join(dir, 'podman', 'run'), '--storage-driver', 'overlay', '--cgroup-manager', 'cgroupfs', '--events-backend', 'file'];
       try {
         await sh('podman', [...pr, 'import', tar, 'bb:latest']);
-        const run = () => sh('podman', [...pr, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', 'bb', 'true']);
-        await run();
-        rows.push({ name: 'run --rm true (runtime vs podman)', berth, anchor: await medianMs(n, run), anchorName: 'podman' });
+        tools.podman = () => sh('podman', [...pr, 'run', '--rm', '--network', 'none', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', 'bb', 'true']);
       } catch (e) {
         console.error(`podman anchor skipped: ${String(e).slice(0, 300)}`);
-      } finally {
-        try { execFileSync('sh', ['-c', `grep -o " ${dir}/podman[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]); } catch { /* none */ }
       }
+    }
+    if (await haveDockerd()) {
+      dockerd = await startDockerd();
+      const env = dockerd.env;
+      await sh(DOCKER, ['import', tar, 'bb:latest'], { env });
+      tools.docker = () => sh(DOCKER, RUN, { env });
     }
 
-    if (await haveDockerd()) {
-      const d = await startDockerd();
-      try {
-        await sh(DOCKER, ['import', tar, 'bb:latest'], { env: d.env });
-        const run = () => sh(DOCKER, ['run', '--rm', '--network', 'none', 'bb', 'true'], { env: d.env });
-        await run();
-        const docker = await medianMs(n, run);
-        rows.push({ name: 'run --rm true (runtime vs docker)', berth, anchor: docker, anchorName: 'docker', target: '≤ 0.4' });
-        const P = 50;
-        const par = await timeIt(async () => {
-          const ids = Array.from({ length: P }, () => randomBytes(32).toString('hex'));
-          await Promise.all(ids.map(async (id) => {
-            const rootfsMounts = await snaps.mounts([diffId], rt.upperDir(id), rt.workDir(id));
-            await rt.create({ id, chain: [diffId], rootfsMounts, cmd: ['sleep', '1000'] });
-            await rt.start(id);
-          }));
-          await Promise.all(ids.map((id) => rt.delete(id, { force: true })));
-        });
-        const dpar = await timeIt(async () => {
-          const names = Array.from({ length: P }, (_, i) => `p${i}`);
-          await Promise.all(names.map((nm) => sh(DOCKER, ['run', '-d', '--name', nm, '--network', 'none', 'bb', 'sleep', '1000'], { env: d.env })));
-          await sh(DOCKER, ['rm', '-f', ...names], { env: d.env });
-        });
-        rows.push({ name: `${P} containers in parallel, then rm -f`, berth: par.ms, anchor: dpar.ms, anchorName: 'docker', target: '≤ 0.5' });
-      } finally {
-        await d.stop();
-      }
+    // warm-up (first runs compile helpers, fill caches), then n interleaved rounds
+    for (const f of Object.values(tools)) await f();
+    const times: Record<string, number[]> = {};
+    for (let i = 0; i < n; i++) {
+      for (const [k, f] of Object.entries(tools)) (times[k] ??= []).push((await timeIt(f)).ms);
     }
-    report('containers', rows);
+    const m = (k: string): number => (times[k] ? median(times[k]) : 0);
+    const range = (k: string): string => {
+      const xs = [...(times[k] ?? [])].sort((a, b) => a - b);
+      return xs.length ? `${xs[Math.floor(xs.length / 4)]!.toFixed(0)}–${xs[Math.floor((xs.length * 3) / 4)]!.toFixed(0)} ms IQR` : '';
+    };
+    const rows: Row[] = [];
+    const anchor = (name: string, b: string, a: string, target?: string): void => {
+      if (times[b] && times[a]) rows.push({ name, berth: m(b), anchor: m(a), anchorName: a, ...(target ? { target } : {}) });
+    };
+    anchor('run --rm true, --network none', 'berth', 'docker', '≤ 0.4');
+    anchor('run --rm true, --network none', 'berth', 'podman');
+    anchor(`run --rm true vs the floor (+${(m('berth') - m('bare crun')).toFixed(0)} ms)`, 'berth', 'bare crun', '≤ +80 ms');
+    anchor('run --rm true, default network', 'berth (default network)', 'docker');
+    anchor('daemon only: docker CLI → berthd vs dockerd', 'docker→berthd', 'docker', '≤ 0.4');
+    anchor(`daemon only vs the floor (+${(m('docker→berthd') - m('bare crun')).toFixed(0)} ms)`, 'docker→berthd', 'bare crun');
+    report(`containers: run --rm latency, median of ${n} interleaved rounds`, rows);
+    for (const k of Object.keys(times)) console.log(`  ${k.padEnd(30)} median ${m(k).toFixed(0)} ms (${range(k)})`);
+
+    if (dockerd) {
+      const env = dockerd.env;
+      const par = async (cli: (a: string[]) => Promise<string>, prefix: string): Promise<{ ms: number }> => {
+        const names = Array.from({ length: P }, (_, i) => `${prefix}${i}`);
+        return timeIt(async () => {
+          await Promise.all(names.map((nm) => cli(['run', '-d', '--name', nm, '--network', 'none', 'bb', 'sleep', '1000'])));
+          await cli(['rm', '-f', ...names]);
+        });
+      };
+      // idle RSS with 50 running: start them, let the daemons settle, sample, then remove (not timed)
+      const idle = async (cli: (a: string[]) => Promise<string>, pids: number[], prefix: string): Promise<number> => {
+        const names = Array.from({ length: P }, (_, i) => `${prefix}${i}`);
+        await Promise.all(names.map((nm) => cli(['run', '-d', '--name', nm, '--network', 'none', 'bb', 'sleep', '1000'])));
+        await new Promise((r) => setTimeout(r, 3000));
+        const rss = pids.reduce((a, p) => a + rssOf(p), 0);
+        await cli(['rm', '-f', ...names]);
+        return rss;
+      };
+      const dockerCli = (a: string[]) => sh(DOCKER, a, { env });
+      const rowsP: Row[] = [];
+      const viaDocker = await par(dockerOnBerth, 'b');
+      const viaBerth = await par(berth, 'c');
+      const dock = await par(dockerCli, 'd');
+      rowsP.push({ name: `${P} in parallel, then rm -f (berth CLI)`, berth: viaBerth.ms, anchor: dock.ms, anchorName: 'docker', target: '≤ 0.5' });
+      rowsP.push({ name: `${P} in parallel, then rm -f (docker CLI→berthd)`, berth: viaDocker.ms, anchor: dock.ms, anchorName: 'docker', target: '≤ 0.5' });
+      const containerd = Number(execFileSync('sh', ['-c', `pgrep -P ${dockerd.pid} containerd || true`], { encoding: 'utf8' }).trim().split('\n')[0] || 0);
+      const bRss = await idle(dockerOnBerth, [d.pid], 'r');
+      const dRss = await idle(dockerCli, [dockerd.pid], 's');
+      const dcRss = containerd ? await idle(dockerCli, [dockerd.pid, containerd], 't') : 0;
+      rowsP.push({ name: `berthd RSS, ${P} containers running`, berth: bRss, anchor: dRss, anchorName: 'dockerd', unit: 'B', target: '< 80 MiB' });
+      if (dcRss) rowsP.push({ name: `berthd RSS vs dockerd+containerd`, berth: bRss, anchor: dcRss, anchorName: 'd+ctrd', unit: 'B' });
+      report(`containers: ${P} at once`, rowsP);
+    }
   } finally {
+    await d.stop();
+    await dockerd?.stop();
     try { execFileSync('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]); } catch { /* none */ }
     await rm(dir, { recursive: true, force: true });
   }
