@@ -4,9 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { berth } from './cli-helpers.ts';
-import { startDaemon, importBusybox, haveBusybox, haveDocker, docker as dockerCli, type StartedDaemon } from './helpers/index.ts';
+import { startDaemon, importBusybox, haveBusybox, haveDocker, docker as dockerCli, waitFor, type StartedDaemon } from './helpers/index.ts';
 
 const skip = !haveBusybox() ? 'busybox-static not installed' : !haveDocker() ? 'docker CLI not installed'
   : process.getuid?.() !== 0 ? 'bridge networking needs root' : false;
@@ -57,6 +59,19 @@ test('default network is the bridge: inspect shows the address like docker; by I
   const iface = net.Options['com.docker.network.bridge.name'];
   assert.ok(bridges().includes(iface), `${iface} in ${bridges().join(',')}`);
   assert.equal(net.Containers[(await k(['inspect', '-f', '{{.Id}}', 'web'])).stdout.trim()].IPv4Address, `${ep.IPAddress}/${ep.IPPrefixLen}`);
+
+  // once the bridge's keeper is up, a container without ports joins by a plain veth pair (runtime/veth.ts),
+  // with docker's MAC for its address, and reaches the first one
+  const keeper = createHash('sha256').update(`berth keeper ${iface}`).digest('hex');
+  await waitFor(() => { try { return execFileSync('ip', ['-n', `berth-${keeper}`, '-o', '-4', 'addr'], { encoding: 'utf8' }).includes('inet '); } catch { return false; } }, 'the default bridge keeper', 20_000);
+  const f = await k(['run', '-d', '--name', 'fast', 'busybox', 'sleep', '60']);
+  assert.equal(f.code, 0, f.stderr);
+  assert.ok(existsSync(`/sys/class/net/vb${f.stdout.trim().slice(0, 12)}`), 'the fast path veth');
+  const fip = (await k(['inspect', '-f', '{{.NetworkSettings.IPAddress}} {{.NetworkSettings.MacAddress}}', 'fast'])).stdout.trim().split(' ');
+  assert.equal(fip[1], `02:42:${fip[0]!.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`);
+  const fx = await k(['exec', 'fast', 'sh', '-c', `printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 5 ${ep.IPAddress} 80`]);
+  assert.match(fx.stdout, /^HTTP\/1\.[01] 200 OK/, fx.stderr);
+  assert.equal((await k(['rm', '-f', 'fast'])).code, 0);
 
   // another container reaches it by IP (wget of busybox httpd), but not by name on the default bridge (as docker)
   // (busybox-static's wget crashes here: nc speaks the HTTP)

@@ -12,8 +12,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, rm, readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { PortClaims } from './ports.ts';
+import { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap, chooseDefaultBridge, nextFreeSubnet, ipToInt, intToIp } from './subnets.ts';
+
+export { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap };
+import { attachVeth, detachVeth, bridgeUp, hostVeth } from './veth.ts';
 import { join } from 'node:path';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { atomicWriteJSON, readJSON } from '../fsutil/index.ts';
@@ -54,35 +57,6 @@ export interface NetworksOptions {
   hostRoutes?: () => { iface: string; subnet: string }[];
 }
 
-/**
- * The default bridge's interface and subnet seed for a data root: `berth0` for the standard one, else
- * `berth` + 6 hex of the data root's sha256 (≤ 15 chars), so two daemons on one host never share a bridge.
- */
-export function bridgeNameFor(dataRoot: string, standard = '/var/lib/berth'): { bridge: string; seed?: number } {
-  if (dataRoot.replace(/\/+$/, '') === standard) return { bridge: 'berth0' };
-  const h = createHash('sha256').update(dataRoot).digest();
-  return { bridge: `berth${h.toString('hex').slice(0, 6)}`, seed: h.readUInt32BE(4) };
-}
-
-/** The host's IPv4 routes with a non-zero prefix (interface, "a.b.c.d/len"), from /proc/net/route. */
-export function hostRoutes(): { iface: string; subnet: string }[] {
-  let text = '';
-  try { text = readFileSync('/proc/net/route', 'utf8'); } catch { return []; }
-  const out: { iface: string; subnet: string }[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8) continue;
-    // little-endian hex words
-    const le = (h: string) => [6, 4, 2, 0].map((i) => parseInt(h.slice(i, i + 2), 16));
-    const dst = le(f[1]!);
-    const mask = le(f[7]!);
-    const len = mask.reduce((a, b) => a + (b.toString(2).match(/1/g)?.length ?? 0), 0);
-    if (len === 0) continue;
-    out.push({ iface: f[0]!, subnet: `${dst.join('.')}/${len}` });
-  }
-  return out;
-}
-
 export interface PortMapping {
   containerPort: number;
   /** 0: a free port of the ephemeral range (docker's `-p 80`), chosen at setup. */
@@ -103,26 +77,6 @@ export interface Attached {
   resolvConf?: string;
   /** The port mappings as set up: random host ports (0) replaced by the ports chosen. */
   ports: PortMapping[];
-}
-
-/**
- * The default bridge, like docker's `bridge` (subnet configurable through daemon.json by the daemon). With
- * `gateway` (daemon.json `bip`'s address) the subnet is the network `subnet` lies in.
- */
-export function defaultBridge(subnet = '10.88.0.0/16', gateway?: string, bridge = 'berth0'): NetworkDef {
-  const [base, lenS] = subnet.split('/');
-  const len = Number(lenS);
-  const net = intToIp(ipToInt(base!) - (ipToInt(base!) % 2 ** (32 - len)));
-  return { name: 'bridge', id: 'b'.repeat(64), bridge, subnet: `${net}/${len}`, gateway: gateway ?? intToIp(ipToInt(net) + 1) };
-}
-
-/** Whether two "a.b.c.d/len" subnets overlap. */
-export function subnetsOverlap(a: string, b: string): boolean {
-  const [ab, al] = a.split('/');
-  const [bb, bl] = b.split('/');
-  const len = Math.min(Number(al), Number(bl));
-  const m = 2 ** (32 - len);
-  return Math.floor(ipToInt(ab!) / m) === Math.floor(ipToInt(bb!) / m);
 }
 
 function aardvarkPath(): string {
@@ -154,8 +108,10 @@ function run(cmd: string, args: string[], input?: string): Promise<string> {
   });
 }
 
-function ipToInt(ip: string): number { return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0); }
-function intToIp(n: number): string { return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.'); }
+/** Whether recorded options are a veth.ts fast-path endpoint (no netavark state). */
+function isVeth(options: unknown): boolean {
+  return !!(options as { berth_veth?: string }).berth_veth;
+}
 
 /** The keeper endpoint's id for a bridge (64 hex, like a container's). */
 function keeperId(bridge: string): string {
@@ -200,31 +156,12 @@ export class Networks {
    */
   defaultBridge(): NetworkDef {
     if (this.chosen) return this.chosen;
-    const def = this.chooseDefault();
+    const def = chooseDefaultBridge(this.opts, this.routes());
     // an ID of its own per bridge (docker's is random per daemon), stable across restarts
     return (this.chosen = { ...def, id: createHash('sha256').update(`berth network ${def.bridge}`).digest('hex') });
   }
 
-  private chooseDefault(): NetworkDef {
-    const bridge = this.opts.bridge ?? 'berth0';
-    if (this.opts.bip) {
-      const [addr, len] = this.opts.bip.split('/');
-      return defaultBridge(`${addr}/${len ?? '24'}`, addr, bridge);
-    }
-    if (this.opts.defaultSubnet) return defaultBridge(this.opts.defaultSubnet, undefined, bridge);
-    const routes = this.routes();
-    const own = routes.find((r) => r.iface === bridge);
-    if (own) return defaultBridge(own.subnet, undefined, bridge);
-    const free = (c: string) => !routes.some((r) => subnetsOverlap(r.subnet, c));
-    if (this.opts.seed === undefined && free('10.88.0.0/16')) return defaultBridge('10.88.0.0/16', undefined, bridge);
-    const n = 2 ** 15;
-    const start = (this.opts.seed ?? 0) % n;
-    for (let i = 0; i < n; i++) {
-      const cand = `${intToIp(ipToInt('10.128.0.0') + ((start + i) % n) * 256)}/24`;
-      if (free(cand)) return defaultBridge(cand, undefined, bridge);
-    }
-    return defaultBridge('10.88.0.0/16', undefined, bridge);
-  }
+
 
   private routes(): { iface: string; subnet: string }[] {
     return (this.opts.hostRoutes ?? hostRoutes)();
@@ -238,20 +175,11 @@ export class Networks {
    */
   nextSubnet(taken: string[]): string {
     const avoid = [...taken, this.defaultBridge().subnet, ...this.routes().map((r) => r.subnet)];
-    const pools = this.opts.pools ?? [{ base: '10.89.0.0/16', size: 24 }];
-    for (const pool of pools) {
-      const [base, lenS] = pool.base.split('/');
-      const start = ipToInt(base!);
-      const step = 2 ** (32 - pool.size);
-      const count = 2 ** (32 - Number(lenS)) / step;
-      const first = this.opts.pools ? 0 : (this.opts.seed ?? 0) % count;
-      for (let i = 0; i < count; i++) {
-        const cand = `${intToIp(start + ((first + i) % count) * step)}/${pool.size}`;
-        if (!avoid.some((t) => subnetsOverlap(t, cand))) return cand;
-      }
-    }
+    const cand = nextFreeSubnet(this.opts.pools ?? [{ base: '10.89.0.0/16', size: 24 }], this.opts.pools ? 0 : this.opts.seed ?? 0, avoid);
+    if (cand) return cand;
     throw failedPrecondition('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network', { code: 'POOLS_EXHAUSTED' });
   }
+
 
   netnsPath(containerId: string): string { return `/run/netns/berth-${containerId}`; }
 
@@ -316,6 +244,8 @@ export class Networks {
   }
 
   private keepers = new Map<string, Promise<void>>();
+  /** Bridges whose keeper is in place: joins without ports or DNS take the veth fast path. */
+  private readonly kept = new Set<string>();
 
   /**
    * Keeps `net`'s bridge up between containers, as docker0 stays: netavark deletes a bridge (and rebuilds its
@@ -331,7 +261,7 @@ export class Networks {
       const last = intToIp(ipToInt(base!) + 2 ** (32 - Number(len)) - 2);
       p = existsSync(this.netnsPath(id)) ? Promise.resolve()
         : this.setup(id, net, { name: `${net.bridge}-keeper`, ip: last }).then(() => {});
-      p = p.catch((e) => { this.keepers.delete(net.bridge); throw e; });
+      p = p.then(() => { this.kept.add(net.bridge); }, (e) => { this.keepers.delete(net.bridge); throw e; });
       this.keepers.set(net.bridge, p);
     }
     return p;
@@ -344,6 +274,7 @@ export class Networks {
       await this.teardown(keeperId(bridge)).catch(() => {});
     }
     this.keepers.clear();
+    this.kept.clear();
   }
 
   /**
@@ -382,7 +313,8 @@ export class Networks {
     const rec = await this.record(containerId);
     const options = rec.networks[netName];
     if (!options) throw notFound(`container ${containerId} is not connected to network ${netName}`, { code: 'NOT_CONNECTED' });
-    await this.netavark('teardown', containerId, options).catch(() => {});
+    if (isVeth(options)) await detachVeth(containerId);
+    else await this.netavark('teardown', containerId, options).catch(() => {});
     await this.release(bridgeOf(options, netName), containerId);
     await this.ports.release(containerId, portsOf(options));
     delete rec.networks[netName];
@@ -414,6 +346,10 @@ export class Networks {
       await this.ports.release(containerId, ports.map((p) => ({ port: p.hostPort, proto: p.protocol ?? 'tcp' })));
       await this.release(net.bridge, containerId);
       throw e;
+    }
+    // a bridge its keeper holds up, no ports, no DNS: a veth pair is all it takes (veth.ts)
+    if (!ports.length && !net.dns && n === 0 && this.kept.has(net.bridge) && bridgeUp(net.bridge)) {
+      return this.joinVeth(containerId, net, rec, ip, len);
     }
     const options = {
       container_id: containerId,
@@ -454,11 +390,28 @@ export class Networks {
     }
   }
 
+  private async joinVeth(containerId: string, net: NetworkDef, rec: CtrRecord, ip: string, len: number): Promise<Attached> {
+    // netavark-shaped, so the interface-name bookkeeping reads it; berth_veth tells teardown there is no netavark state
+    const options = { berth_veth: hostVeth(containerId), port_mappings: [], networks: { [net.name]: { static_ips: [ip], interface_name: 'eth0' } }, network_info: { [net.name]: { network_interface: net.bridge } } };
+    rec.networks[net.name] = options;
+    await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
+    try {
+      const mac = await attachVeth({ ns: `berth-${containerId}`, containerId, bridge: net.bridge, ifname: 'eth0', ip, prefixLen: len, gateway: net.gateway, defaultRoute: true });
+      return { netnsPath: this.netnsPath(containerId), ip, prefixLen: len, gateway: net.gateway, mac, dnsServers: [], ports: [] };
+    } catch (e) {
+      delete rec.networks[net.name];
+      await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
+      await this.release(net.bridge, containerId);
+      throw e;
+    }
+  }
+
   /** Undoes setup and every connect (port forwarding, veth, address, DNS entry, namespace). Safe to call twice. */
   async teardown(containerId: string): Promise<void> {
     const rec = await this.record(containerId);
     for (const [name, options] of Object.entries(rec.networks)) {
-      await this.netavark('teardown', containerId, options).catch(() => {});
+      // a veth pair goes with the namespace below; netavark's endpoints are undone by netavark
+      if (!isVeth(options)) await this.netavark('teardown', containerId, options).catch(() => {});
       await this.release(bridgeOf(options, name), containerId);
       await this.ports.release(containerId, portsOf(options));
     }
