@@ -16,6 +16,19 @@ export function volumesOf(s: Services): Volumes {
   return v;
 }
 
+/**
+ * `docker rm -v` and `--rm`: a removed container's anonymous volumes (64-hex names: from -v /path or the image's
+ * VOLUMEs) go with it unless another container still mounts them; named volumes stay, as dockerd.
+ */
+export async function removeAnonymousVolumes(s: Services, mounts: readonly { Type?: string; Name?: string }[]): Promise<void> {
+  const used = await usage(s);
+  for (const m of mounts) {
+    if (m.Type !== 'volume' || !m.Name || !/^[0-9a-f]{64}$/.test(m.Name) || used.has(m.Name)) continue;
+    await volumesOf(s).remove(m.Name, { force: true }).catch(() => {});
+    s.events.publish({ Type: 'volume', Action: 'destroy', id: m.Name, attributes: { driver: 'local' } });
+  }
+}
+
 /** Container IDs using each volume name. */
 async function usage(s: Services): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
