@@ -11,7 +11,7 @@ import type { Router, Context } from '../router.ts';
 import type { Services } from '../services.ts';
 import { containerStore, runningCache, onLoad, stateOf, type ContainerRecord, type CreateBody, type HostConfig } from './container-store.ts';
 import { attachRoute, attachPlain, logsRoute } from './container-io.ts';
-import { volumesOf } from './volumes.ts';
+import { volumesOf, removeAnonymousVolumes } from './volumes.ts';
 import { statsRoute } from './stats.ts';
 import { list, inspect } from './container-views.ts';
 import { joinNetwork, leaveNetwork } from './networks.ts';
@@ -178,6 +178,7 @@ function monitor(s: Services, r: ContainerRecord): void {
       await removeContainer(s, r, true);
       t.mark('removed');
       t.done();
+      await removeAnonymousVolumes(s, r.Mounts); // --rm takes the anonymous volumes too
       return;
     }
     const policy = (r.HostConfig.RestartPolicy ?? { Name: '' }) as RestartPolicy;
@@ -208,7 +209,7 @@ onLoad.push(async (s, store) => {
     if (!st) continue;
     if (st.status === 'running' || st.status === 'paused') { monitor(s, r); continue; }
     if (st.status === 'created') continue;
-    if (r.HostConfig.AutoRemove) { await removeContainer(s, r, true); continue; }
+    if (r.HostConfig.AutoRemove) { await removeContainer(s, r, true); await removeAnonymousVolumes(s, r.Mounts); continue; }
     const policy = (r.HostConfig.RestartPolicy ?? { Name: '' }) as RestartPolicy;
     const delay = restartDelay({ policy, exitCode: st.exitCode, restartCount: r.RestartCount, stoppedByUser: !!r.ManuallyStopped, ranMs: 0, previousDelayMs: 0, daemonStart: true });
     if (delay !== undefined) {
@@ -321,14 +322,7 @@ async function remove(ctx: Context): Promise<void> {
   }
   await removeContainer(s, r, force);
   // rm -v: the container's anonymous volumes go with it (named ones stay), unless another container uses them
-  if (ctx.bool('v')) {
-    const others = (await containerStore(s)).all();
-    for (const m of r.Mounts) {
-      if (m.Type !== 'volume' || !m.Name || !/^[0-9a-f]{64}$/.test(m.Name)) continue;
-      if (others.some((o) => o.Mounts.some((x) => x.Name === m.Name))) continue;
-      await volumesOf(s).remove(m.Name, { force: true }).catch(() => {});
-    }
-  }
+  if (ctx.bool('v')) await removeAnonymousVolumes(s, r.Mounts);
   ctx.empty();
 }
 
