@@ -257,6 +257,12 @@ test('docker top, stats --no-stream --format, volume ls/inspect/prune, events --
   const lines = (x: string) => x.split('\n').sort().join('\n');
   assert.deepEqual([b.code, lines(b.stdout), b.stderr], [d.code, lines(d.stdout), d.stderr]);
   await same(['volume', 'ls']);
+  // --rm and rm -v take the container's anonymous volume with it
+  await same(['run', '--rm', '--network', 'none', '-v', '/anon', 'app:1', 'true']);
+  await same(['run', '--network', 'none', '--name', 'v1', '-v', '/anon', 'app:1', 'true']);
+  await same(['volume', 'ls', '-q'], (x) => mask(x).replace(/ID/g, 'VOL'));
+  await same(['rm', '-v', 'v1']);
+  await same(['volume', 'ls']);
 
   const since = Math.floor(Date.now() / 1000) - 1;
   await same(['run', '--network', 'none', '--name', 'e1', 'app:1', 'true']);
