@@ -13,7 +13,7 @@ import { healthOf, healthSuffix, healthMatches } from './health.ts';
 const ZERO = '0001-01-01T00:00:00Z';
 
 /** Bytes of regular files under `dir` (docker's SizeRw counts the writable layer's files the same way). */
-async function du(dir: string): Promise<number> {
+export async function du(dir: string): Promise<number> {
   let total = 0;
   const walk = async (d: string): Promise<void> => {
     const ents = await readdir(d, { withFileTypes: true }).catch(() => []);
