@@ -13,7 +13,7 @@ import { containerStore, runningCache, onLoad, stateOf, type ContainerRecord, ty
 import { attachRoute, attachPlain, logsRoute } from './container-io.ts';
 import { volumesOf, removeAnonymousVolumes } from './volumes.ts';
 import { statsRoute } from './stats.ts';
-import { list, inspect } from './container-views.ts';
+import { list, inspect, du } from './container-views.ts';
 import { joinNetwork, leaveNetwork } from './networks.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -367,13 +367,16 @@ async function prune(ctx: Context): Promise<void> {
   const s = ctx.services;
   const store = await containerStore(s);
   const deleted: string[] = [];
+  let reclaimed = 0;
   for (const r of store.all()) {
     const st = await stateOf(s, r.Id).catch(() => undefined);
     if (!st || st.status === 'running' || st.status === 'paused') continue;
+    // docker's SpaceReclaimed: the removed containers' writable layers (SizeRw)
+    reclaimed += await du(s.runtime.upperDir(r.Id));
     await removeContainer(s, r, false);
     deleted.push(r.Id);
   }
-  ctx.json({ ContainersDeleted: deleted, SpaceReclaimed: 0 });
+  ctx.json({ ContainersDeleted: deleted, SpaceReclaimed: reclaimed });
 }
 
 export default function register(r: Router): void {
