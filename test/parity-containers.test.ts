@@ -295,4 +295,8 @@ test('errors and exit codes: unknown containers, name conflicts, stop/kill/pause
   const [d, b] = await Promise.all([D(['rm', 'x2']), B(['rm', 'x2'])]);
   assert.deepEqual([b.code, /stop the container before/i.test(b.stderr)], [d.code, /stop the container before/i.test(d.stderr)]);
   await same(['rm', '-f', 'x1', 'x2']);
+  // container prune: the removed IDs and the writable layers' bytes as "Total reclaimed space"
+  await same(['run', '--network', 'none', '--name', 'pr1', 'app:1', 'sh', '-c', 'echo 12345 > /f']);
+  await same(['run', '--network', 'none', '--name', 'pr2', 'app:1', 'true']);
+  await same(['container', 'prune', '-f']);
 });
