@@ -3,6 +3,9 @@
 // attach socket and ctl fifo in the bundle, and writes the exit code to <exit-dir>/<id> — so none of that needs
 // berthd alive (podman libpod/oci_conmon_*.go passes the same flags).
 import { spawn, execFile } from 'node:child_process';
+import { open, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { join } from 'node:path';
 import { internal, failedPrecondition, notFound, invalidArgument } from '../errors/index.ts';
 
 export interface ConmonLaunch {
@@ -109,6 +112,30 @@ export function runtimeCli(runtimePath: string, runtimeRoot: string, args: strin
       else reject(internal(msg, { code: 'RUNTIME_CLI' }));
     });
   });
+}
+
+/**
+ * `<runtime> start` of a created container. crun's start opens `<root>/<id>/exec.fifo` for writing, unlinks it
+ * and writes one byte, which releases the container's init (crun src/libcrun/status.c,
+ * libcrun_status_write_exec_fifo); with no poststart hooks and no notify socket (berth's specs have neither)
+ * that is all it does, so it is done here and saves a process spawn (~10 ms, more under load) on every start.
+ * runc (whose start reads the fifo instead) and anything unexpected (no reader: ENXIO) go through the CLI.
+ */
+export async function startCreated(runtime: 'crun' | 'runc', runtimePath: string, runtimeRoot: string, id: string): Promise<void> {
+  if (runtime === 'crun') {
+    const fifo = join(runtimeRoot, id, 'exec.fifo');
+    const fh = await open(fifo, constants.O_WRONLY | constants.O_NONBLOCK).catch(() => undefined);
+    if (fh) {
+      try {
+        await unlink(fifo);
+        await fh.write(Buffer.alloc(1));
+        return;
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+  await runtimeCli(runtimePath, runtimeRoot, ['start', id]);
 }
 
 export interface RuntimeState { status: 'created' | 'running' | 'paused' | 'stopped' | 'creating'; pid: number }

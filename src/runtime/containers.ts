@@ -25,7 +25,7 @@ import { conflict, notFound, failedPrecondition } from '../errors/index.ts';
 import { generateSpec, type RunOptions } from './spec.ts';
 import { resolveUser } from './user.ts';
 import { runtimeStatus, cgroupMode } from './status.ts';
-import { launchConmon, runtimeCli, runtimeState, bundleFiles } from './conmon.ts';
+import { launchConmon, runtimeCli, runtimeState, bundleFiles, startCreated } from './conmon.ts';
 import { execInContainer, type ExecOptions, type ExecSession } from './exec.ts';
 import { attach, type Attachment } from './attach.ts';
 import { changes, lowerDirsOf, type Change } from './changes.ts';
@@ -267,8 +267,9 @@ export class Runtime {
     if (s.finishedAt === ZERO_TIME) s.finishedAt = new Date().toISOString();
     await this.save(s);
     t.mark('save');
-    // docker unmounts an ended container's rootfs; start() and mountedRootfs() mount it again. Busy: left.
-    await this.unmount(this.rootfs(s.id));
+    // docker unmounts an ended container's rootfs; start() and mountedRootfs() mount it again. Detached: the
+    // kernel finishes an overlay unmount (flushing it) in the background instead of on `run --rm`'s path.
+    await this.mounter.umount(this.rootfs(s.id), { detach: true }).catch(() => {});
     t.mark('umount');
     t.done();
     return s;
@@ -295,7 +296,7 @@ export class Runtime {
       s = { ...s, exitCode: 0, oomKilled: false, error: '', finishedAt: ZERO_TIME };
       await this.launch(s);
     }
-    await runtimeCli(this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), ['start', id]);
+    await startCreated(s.runtime, this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), id);
     t.mark('runtime start');
     s.status = 'running';
     s.startedAt = new Date().toISOString();
