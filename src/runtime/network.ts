@@ -285,10 +285,11 @@ export class Networks {
     netavarkPath();
     // netavark creates <config>/aardvark-dns but not <config> itself
     await mkdir(join(this.dir, 'netavark'), { recursive: true });
-    const ns = `berth-${containerId}`;
-    await run('ip', ['netns', 'add', ns]);
+    // the veth fast path creates the namespace in its own `ip -batch` (one process fewer)
+    const nsPending = !opts.ports?.length && !net.dns && this.kept.has(net.bridge);
+    if (!nsPending) await run('ip', ['netns', 'add', `berth-${containerId}`]);
     try {
-      return await this.join(containerId, net, opts);
+      return await this.join(containerId, net, opts, nsPending);
     } catch (e) {
       await this.teardown(containerId).catch(() => {});
       throw e;
@@ -326,7 +327,7 @@ export class Networks {
     return Object.keys((await this.record(containerId)).networks);
   }
 
-  private async join(containerId: string, net: NetworkDef, opts: { name?: string; aliases?: string[]; ports?: PortMapping[]; ip?: string }): Promise<Attached> {
+  private async join(containerId: string, net: NetworkDef, opts: { name?: string; aliases?: string[]; ports?: PortMapping[]; ip?: string }, nsPending = false): Promise<Attached> {
     const rec = await this.record(containerId);
     const used = new Set(Object.values(rec.networks).map((o) => Object.values((o as { networks: Record<string, { interface_name: string }> }).networks)[0]?.interface_name));
     let n = 0;
@@ -349,8 +350,9 @@ export class Networks {
     }
     // a bridge its keeper holds up, no ports, no DNS: a veth pair is all it takes (veth.ts)
     if (!ports.length && !net.dns && n === 0 && this.kept.has(net.bridge) && bridgeUp(net.bridge)) {
-      return this.joinVeth(containerId, net, rec, ip, len);
+      return this.joinVeth(containerId, net, rec, ip, len, nsPending);
     }
+    if (nsPending) await run('ip', ['netns', 'add', `berth-${containerId}`]);
     const options = {
       container_id: containerId,
       container_name: name,
@@ -390,13 +392,13 @@ export class Networks {
     }
   }
 
-  private async joinVeth(containerId: string, net: NetworkDef, rec: CtrRecord, ip: string, len: number): Promise<Attached> {
+  private async joinVeth(containerId: string, net: NetworkDef, rec: CtrRecord, ip: string, len: number, createNs: boolean): Promise<Attached> {
     // netavark-shaped, so the interface-name bookkeeping reads it; berth_veth tells teardown there is no netavark state
     const options = { berth_veth: hostVeth(containerId), port_mappings: [], networks: { [net.name]: { static_ips: [ip], interface_name: 'eth0' } }, network_info: { [net.name]: { network_interface: net.bridge } } };
     rec.networks[net.name] = options;
     await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
     try {
-      const mac = await attachVeth({ ns: `berth-${containerId}`, containerId, bridge: net.bridge, ifname: 'eth0', ip, prefixLen: len, gateway: net.gateway, defaultRoute: true });
+      const mac = await attachVeth({ ns: `berth-${containerId}`, containerId, bridge: net.bridge, ifname: 'eth0', ip, prefixLen: len, gateway: net.gateway, defaultRoute: true, createNs });
       return { netnsPath: this.netnsPath(containerId), ip, prefixLen: len, gateway: net.gateway, mac, dnsServers: [], ports: [] };
     } catch (e) {
       delete rec.networks[net.name];

@@ -35,14 +35,16 @@ export function bridgeUp(bridge: string): boolean {
 }
 
 /**
- * A veth pair: `ifname` in namespace `ns` with ip/prefix, default route via `gateway`, MAC from the address;
- * the host end enslaved to `bridge` and up. Undoes a half-made pair on failure.
+ * A veth pair: `ifname` in namespace `ns` (made first with `createNs`) with ip/prefix, default route via
+ * `gateway`, MAC from the address; the host end enslaved to `bridge` and up. Undoes a half-made pair on failure
+ * (the namespace is the caller's to delete).
  */
-export async function attachVeth(o: { ns: string; containerId: string; bridge: string; ifname: string; ip: string; prefixLen: number; gateway: string; defaultRoute: boolean }): Promise<string> {
+export async function attachVeth(o: { ns: string; containerId: string; bridge: string; ifname: string; ip: string; prefixLen: number; gateway: string; defaultRoute: boolean; createNs?: boolean }): Promise<string> {
   const host = hostVeth(o.containerId);
   const mac = macFor(o.ip);
   try {
     await ipBatch([], [
+      ...(o.createNs ? [`netns add ${o.ns}`] : []),
       `link add ${host} type veth peer name ${o.ifname} address ${mac} netns ${o.ns}`,
       `link set ${host} master ${o.bridge}`,
       `link set ${host} up`,
