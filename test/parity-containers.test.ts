@@ -271,7 +271,7 @@ test('docker top, stats --no-stream --format, volume ls/inspect/prune, events --
   // docker's none network also logs network connect/disconnect; berth has no libnetwork sandbox for it
   const noNet = (s: string) => mask(s).split('\n').filter((l) => !/network (dis)?connect/.test(l)).join('\n');
   await same(['events', '--since', String(since), '--until', until, '--filter', 'container=e1', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.image}}'], noNet);
-  await same(['events', '--since', String(since), '--until', until, '--filter', 'type=container', '--filter', 'event=die', '--format', '{{json .Actor.Attributes}}'], noNet);
+  await same(['events', '--since', String(since), '--until', until, '--filter', 'type=container', '--filter', 'event=die', '--filter', 'container=e1', '--format', '{{json .Actor.Attributes}}'], noNet);
   await same(['events', '--since', String(since), '--until', until, '--filter', 'container=e1'], noNet);
 });
 

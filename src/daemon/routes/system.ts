@@ -111,6 +111,8 @@ async function info(ctx: Context): Promise<void> {
     Warnings: [],
   };
   for (const hook of s.hooks.info) await hook(out);
+  // a nil slice in dockerd's Info: no warnings is null, not []
+  if (!out.Warnings?.length) out.Warnings = null;
   ctx.json(out);
 }
 
