@@ -267,6 +267,14 @@ export class Networks {
     return p;
   }
 
+  /**
+   * Daemon start: takes over the keeper a previous daemon on this data root left (killed before its stop),
+   * so that this daemon's stop removes it. A no-op when there is none.
+   */
+  async adoptKeeper(net: NetworkDef): Promise<void> {
+    if (existsSync(this.netnsPath(keeperId(net.bridge)))) await this.keepAlive(net).catch(() => {});
+  }
+
   /** Tears down the keepers keepAlive() made or found (daemon shutdown). */
   async dropKeepers(): Promise<void> {
     for (const [bridge, p] of this.keepers) {
@@ -394,7 +402,7 @@ export class Networks {
 
   private async joinVeth(containerId: string, net: NetworkDef, rec: CtrRecord, ip: string, len: number, createNs: boolean): Promise<Attached> {
     // netavark-shaped, so the interface-name bookkeeping reads it; berth_veth tells teardown there is no netavark state
-    const options = { berth_veth: hostVeth(containerId), port_mappings: [], networks: { [net.name]: { static_ips: [ip], interface_name: 'eth0' } }, network_info: { [net.name]: { network_interface: net.bridge } } };
+    const options = { berth_veth: hostVeth(containerId), container_id: containerId, port_mappings: [], networks: { [net.name]: { static_ips: [ip], interface_name: 'eth0' } }, network_info: { [net.name]: { network_interface: net.bridge } } };
     rec.networks[net.name] = options;
     await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
     try {

@@ -43,6 +43,9 @@ function state(s: Services): Promise<State> {
 
 // docker info's "Default Address Pools" when daemon.json sets them (dockerd shows only configured pools)
 onLoad.push(async (s) => {
+  // a keeper left by a killed daemon on this data root is ours to drop at stop
+  const st = await state(s);
+  await st.nets.adoptKeeper(st.nets.defaultBridge());
   s.hooks.info.push((info) => {
     const pools = s.config['default-address-pools'];
     if (pools?.length) Object.assign(info, { DefaultAddressPools: pools.map((p) => ({ Base: p.base, Size: p.size })) });
