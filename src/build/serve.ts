@@ -15,6 +15,10 @@ import type { DataRoot } from '../layout/index.ts';
 import { parseBuildQuery } from './query.ts';
 import { LazyContext } from './context/lazy.ts';
 import type { Builder, BuildEvent, BuildResult } from './executor/builder.ts';
+import type { ImageService } from '../images/index.ts';
+import type { Snapshotter } from '../snapshot/index.ts';
+import { tarDirectory } from '../archive/index.ts';
+import { mergeLayers } from './executor/merge.ts';
 
 export interface BuildJob {
   /** Runs the build, writing the classic stream; rejects with the build's error (already written). */
@@ -45,4 +49,25 @@ export async function prepareBuild(o: {
     }),
     cleanup,
   };
+}
+
+/**
+ * `berth build --output type=local|tar`: the flattened filesystem of image `id` as one tar stream (layers merged
+ * with hardlinks into a temp dir under the data root, whiteouts applied, then tarred; the dir is removed when
+ * the stream ends or fails). Errors before the first byte (unknown image) reject.
+ */
+export async function exportRootfs(o: { images: ImageService; snapshots: Snapshotter; layout: DataRoot; id: string; signal?: AbortSignal }): Promise<Readable> {
+  const rec = o.images.resolve(o.id).record;
+  const chain = await o.snapshots.unpackImage(o.images.content, rec.layers.map((l) => ({ digest: l.digest, diffId: l.diffId })), o.signal);
+  await mkdir(o.layout.tmp, { recursive: true });
+  const dir = await mkdtemp(join(o.layout.tmp, 'export-'));
+  try {
+    await mergeLayers(chain.map((c) => o.snapshots.fsPath(c)), '', join(dir, 'fs'), o.signal);
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const tar = tarDirectory(join(dir, 'fs'));
+  tar.once('close', () => { void rm(dir, { recursive: true, force: true }); });
+  return tar;
 }

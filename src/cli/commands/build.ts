@@ -39,6 +39,7 @@ export const build = defineCommand({
     { name: 'label', type: 'list', valueName: 'list', help: 'Set metadata for an image' },
     { name: 'network', type: 'string', valueName: 'string', default: 'default', help: 'Set the networking mode for the RUN instructions during build' },
     { name: 'no-cache', type: 'bool', help: 'Do not use cache when building the image' },
+    { name: 'output', short: 'o', type: 'list', valueName: 'stringArray', help: 'Output destination (format: "type=local,dest=path")' },
     { name: 'platform', type: 'string', valueName: 'string', help: 'Set platform if server is multi-platform capable' },
     { name: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
     { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress the build output and print image ID on success' },
@@ -48,6 +49,8 @@ export const build = defineCommand({
   ],
   async run(ctx, opts, args) {
     const source = args[0]!;
+    const outputs = opts.list('output').map(parseOutput);
+    if (outputs.length > 1) throw new StatusError('ERROR: multiple outputs currently unsupported', 1);
     const isURL = /^(https?:\/\/|git@|github\.com\/)/.test(source) || /\.git(#|$)/.test(source);
     let body: NodeJS.ReadableStream | undefined;
     let dockerfile = opts.str('file');
@@ -79,7 +82,8 @@ export const build = defineCommand({
     }
     const labels = keyValues(opts.list('label'), ctx.env, false);
     const query = {
-      t: opts.list('tag').length ? opts.list('tag') : undefined,
+      // --output exports the result instead of loading it: nothing is tagged
+      t: opts.list('tag').length && !outputs.length ? opts.list('tag') : undefined,
       remote: isURL ? source : undefined,
       dockerfile: dockerfile || undefined,
       q: opts.bool('quiet') || undefined,
@@ -117,7 +121,65 @@ export const build = defineCommand({
       if (e instanceof StreamError) throw new StatusError(e.message, e.code || 1);
       throw e;
     }
+    if (outputs.length) {
+      await exportImage(client, imageID, outputs[0]!, ctx.stdout);
+      return;
+    }
     if (quiet) await ctx.out(`${imageID}\n`);
     if (opts.str('iidfile')) await writeFile(opts.str('iidfile'), imageID);
   },
 });
+
+interface Output { type: 'local' | 'tar' | 'oci'; dest: string }
+
+/** docker buildx's -o syntax: `type=local,dest=DIR`, `type=tar[,dest=F|-]`, `type=oci,dest=F`, or a bare DIR / `-`. */
+export function parseOutput(v: string): Output {
+  if (!v.includes('=')) return v === '-' ? { type: 'tar', dest: '-' } : { type: 'local', dest: v };
+  const kv = new Map(v.split(',').map((f) => { const i = f.indexOf('='); return [f.slice(0, i).trim(), f.slice(i + 1).trim()] as [string, string]; }));
+  const type = kv.get('type') ?? 'local';
+  if (type !== 'local' && type !== 'tar' && type !== 'oci') {
+    throw new StatusError(`ERROR: output type ${type} is not supported by berth build (local, tar, oci)`, 1);
+  }
+  const dest = kv.get('dest') ?? (type === 'local' ? '' : '-');
+  if (!dest) throw new StatusError('ERROR: dest is required for local exporter', 1);
+  return { type, dest };
+}
+
+/**
+ * --output: the built image's filesystem (local: extracted into dest; tar: one tar) or the image as an OCI
+ * layout tar (oci), then the image is removed again (it was never tagged). The filesystem comes from berthd's
+ * `GET /build/rootfs` (layers merged), the OCI layout from `images/get` (docker 25+'s combined archive is a
+ * valid OCI layout).
+ */
+async function exportImage(
+  client: Awaited<ReturnType<Parameters<typeof build.run>[0]['client']>>, id: string, out: Output, stdout: NodeJS.WritableStream,
+): Promise<void> {
+  const { createWriteStream } = await import('node:fs');
+  const { mkdir } = await import('node:fs/promises');
+  const { pipeline } = await import('node:stream/promises');
+  const { spawn } = await import('node:child_process');
+  const sink = async (body: NodeJS.ReadableStream): Promise<void> => {
+    if (out.type === 'local') {
+      await mkdir(out.dest, { recursive: true });
+      const tar = spawn('tar', ['-x', '-C', out.dest, '-f', '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+      let err = '';
+      tar.stderr.on('data', (d) => { err += d; });
+      const done = new Promise<number | null>((r) => tar.on('close', r));
+      await pipeline(body, tar.stdin);
+      if ((await done) !== 0) throw new StatusError(`ERROR: failed to write the output to ${out.dest}: ${err.trim()}`, 1);
+    } else if (out.dest === '-') {
+      await pipeline(body, stdout, { end: false });
+    } else {
+      await pipeline(body, createWriteStream(out.dest));
+    }
+  };
+  try {
+    if (out.type === 'oci') {
+      await sink(await client.raw('GET', '/images/get', { query: { names: [id] } }));
+      return;
+    }
+    await sink(await client.raw('GET', '/build/rootfs', { query: { image: id } }));
+  } finally {
+    await client.request('DELETE', `/images/${id}`).then((r) => r.resume(), () => {});
+  }
+}

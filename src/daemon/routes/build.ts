@@ -1,6 +1,6 @@
 // `POST /build` (the classic builder: `docker build` without BuildKit takes this path since /_ping answers
 // Builder-Version 1) and `POST /build/prune`. Everything but HTTP is src/build's prepareBuild.
-import { prepareBuild } from '../../build/index.ts';
+import { prepareBuild, exportRootfs } from '../../build/index.ts';
 import type { Router, Context } from '../router.ts';
 
 async function build(ctx: Context): Promise<void> {
@@ -52,7 +52,22 @@ async function prune(ctx: Context): Promise<void> {
   ctx.json({ CachesDeleted: [], SpaceReclaimed: 0 });
 }
 
+/**
+ * `GET /build/rootfs?image=ID` (berth's own, not docker's): the image's flattened filesystem as a tar, for
+ * `berth build --output type=local|tar` (BuildKit hands exports over its session, which the classic protocol lacks).
+ */
+async function rootfs(ctx: Context): Promise<void> {
+  const s = ctx.services;
+  const tar = await exportRootfs({ images: s.images, snapshots: s.snapshots, layout: s.layout, id: ctx.query.get('image') ?? '' });
+  ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+  ctx.res.on('close', () => tar.destroy());
+  tar.on('error', () => ctx.res.destroy());
+  tar.pipe(ctx.res);
+  await new Promise<void>((r) => ctx.res.once('close', () => r()));
+}
+
 export default function register(r: Router): void {
   r.post('/build', build);
+  r.get('/build/rootfs', rootfs);
   r.post('/build/prune', prune);
 }
