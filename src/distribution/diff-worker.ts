@@ -1,8 +1,10 @@
-// gunzip + sha256 of a gzip layer on a worker thread, so the diffID of a downloading layer is computed on the
+// gunzip + sha256 of gzip layers on a worker thread, so the diffID of a downloading layer is computed on the
 // other core while the main thread receives, hashes and stores the compressed bytes (measured on 2 cores:
 // 4 × 64 MB pulled in ~1.9–2.4 s with both hashes on the main thread, see bench/pushpull.ts).
+// One worker serves every layer in flight (streams keyed by id) and ends after a few idle seconds: a worker per
+// layer cost an isolate start-up (~40 ms of CPU) and ~20 MB of memory each.
 // The worker's source is inline (eval) so it survives esbuild bundling into a single file. Flow control:
-// write() completes once the worker has less than WINDOW bytes unprocessed, so memory stays flat.
+// write() completes once the worker has less than WINDOW bytes of that stream unprocessed, so memory stays flat.
 import { Worker } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import type { Digest } from '../digest/index.ts';
@@ -101,44 +103,97 @@ const SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
 const crypto = require('node:crypto');
-const h = crypto.createHash('sha256');
-let size = 0;
-const gz = zlib.createGunzip({ chunkSize: 256 * 1024 });
-gz.on('data', (c) => { h.update(c); size += c.length; usage(c); });
-gz.on('end', () => parentPort.postMessage({ done: true, digest: 'sha256:' + h.digest('hex'), size: U.total }));
-gz.on('error', (e) => parentPort.postMessage({ error: e.message, code: e.code }));
+function makeUsage() {
 ${USAGE}
+  return { usage, total: () => U.total };
+}
+const streams = new Map();
+function open(id) {
+  const h = crypto.createHash('sha256');
+  const u = makeUsage();
+  const gz = zlib.createGunzip({ chunkSize: 1024 * 1024 });
+  gz.on('data', (c) => { h.update(c); u.usage(c); });
+  gz.on('end', () => { streams.delete(id); parentPort.postMessage({ id, done: true, digest: 'sha256:' + h.digest('hex'), size: u.total() }); });
+  gz.on('error', (e) => { streams.delete(id); parentPort.postMessage({ id, error: e.message, code: e.code }); });
+  streams.set(id, gz);
+  return gz;
+}
 parentPort.on('message', (m) => {
+  if (m.abort) { const gz = streams.get(m.id); streams.delete(m.id); gz?.destroy(); return; }
+  const gz = streams.get(m.id) ?? open(m.id);
   if (m.end) { gz.end(); return; }
   const b = Buffer.from(m.buf);
-  gz.write(b, () => parentPort.postMessage({ ack: b.length }));
+  gz.write(b, () => parentPort.postMessage({ id: m.id, ack: b.length }));
 });
 `;
 
+interface Stream { onMessage(m: Reply): void; fail(e: unknown): void }
+interface Reply { id: number; ack?: number; done?: boolean; digest?: string; size?: number; error?: string; code?: string }
+
+/** The shared worker: started on first use, ended when no stream has been open for IDLE_MS. */
+const IDLE_MS = 5000;
+interface Shared { w: Worker; streams: Map<number, Stream>; idle?: NodeJS.Timeout }
+let shared: Shared | undefined;
+let nextId = 1;
+
+function start(): Shared {
+  const w = new Worker(SOURCE, { eval: true });
+  w.unref(); // never keeps the daemon (or a test) alive
+  const me: Shared = { w, streams: new Map() };
+  w.on('message', (m: Reply) => me.streams.get(m.id)?.onMessage(m));
+  const dead = (e: unknown) => {
+    if (shared === me) shared = undefined;
+    for (const x of me.streams.values()) x.fail(e);
+    me.streams.clear();
+  };
+  w.on('error', dead);
+  w.on('exit', () => dead(new Error('diff hashing worker exited')));
+  return me;
+}
+
+function attach(id: number, st: Stream): Worker {
+  const me = shared ?? (shared = start());
+  if (me.idle) { clearTimeout(me.idle); me.idle = undefined; }
+  me.streams.set(id, st);
+  return me.w;
+}
+
+function detach(id: number): void {
+  const me = shared;
+  if (!me || !me.streams.delete(id) || me.streams.size) return;
+  me.idle = setTimeout(() => { if (shared === me && !me.streams.size) { shared = undefined; void me.w.terminate(); } }, IDLE_MS);
+  me.idle.unref();
+}
+
 /** A Writable taking gzip bytes; `done` resolves with the diffID and uncompressed size of what was written. */
 export function workerGunzipHasher(): { input: Writable; done: Promise<DiffInfo> } {
-  const w = new Worker(SOURCE, { eval: true });
+  const id = nextId++;
   let outstanding = 0;
   let waiting: (() => void) | undefined;
   let settle!: { resolve: (d: DiffInfo) => void; reject: (e: unknown) => void };
   const done = new Promise<DiffInfo>((resolve, reject) => { settle = { resolve, reject }; });
   done.catch(() => {});
+  let finished = false;
   const finish = (e?: unknown, info?: DiffInfo) => {
-    void w.terminate();
+    if (finished) return;
+    finished = true;
+    detach(id);
     if (e) { settle.reject(e); input.destroy(e as Error); } else settle.resolve(info!);
     const cb = waiting; waiting = undefined; cb?.();
   };
-  w.on('message', (m: { ack?: number; done?: boolean; digest?: string; size?: number; error?: string; code?: string }) => {
-    if (m.ack !== undefined) {
-      outstanding -= m.ack;
-      if (waiting && outstanding < WINDOW) { const cb = waiting; waiting = undefined; cb(); }
-    } else if (m.done) {
-      finish(undefined, { diffId: m.digest as Digest, uncompressedSize: m.size! });
-    } else if (m.error) {
-      finish(Object.assign(new Error(m.error), { code: m.code ?? 'Z_DATA_ERROR' }));
-    }
+  const w = attach(id, {
+    onMessage(m) {
+      if (m.ack !== undefined) {
+        outstanding -= m.ack;
+        if (waiting && outstanding < WINDOW) { const cb = waiting; waiting = undefined; cb(); }
+      } else if (m.done) {
+        finish(undefined, { diffId: m.digest as Digest, uncompressedSize: m.size! });
+      } else if (m.error) {
+        finish(Object.assign(new Error(m.error), { code: m.code ?? 'Z_DATA_ERROR' }));
+      }
+    },
+    fail: (e) => finish(e),
   });
-  w.on('error', (e) => finish(e));
   let parts: Buffer[] = [];
   let gathered = 0;
   const send = (): void => {
@@ -151,11 +206,11 @@ export function workerGunzipHasher(): { input: Writable; done: Promise<DiffInfo>
     outstanding += gathered;
     parts = [];
     gathered = 0;
-    w.postMessage({ buf: ab }, [ab]);
+    w.postMessage({ id, buf: ab }, [ab]);
   };
   const input = new Writable({
     highWaterMark: 1 << 20,
-    // finishing the input must not end the worker before it answered; destroy() (abort) does
+    // finishing the input must not end the stream before the worker answered; destroy() (abort) does
     autoDestroy: false,
     write(chunk: Buffer, _e, cb) {
       // Gathered into ~1 MiB messages: one postMessage, one ack and one zlib trip per MiB instead of per
@@ -165,8 +220,16 @@ export function workerGunzipHasher(): { input: Writable; done: Promise<DiffInfo>
       if (gathered >= BATCH) send();
       if (outstanding < WINDOW) cb(); else waiting = cb;
     },
-    final(cb) { send(); w.postMessage({ end: true }); cb(); },
-    destroy(err, cb) { void w.terminate(); settle.reject(err ?? new Error('diff hashing aborted')); cb(err); },
+    final(cb) { send(); w.postMessage({ id, end: true }); cb(); },
+    destroy(err, cb) {
+      if (!finished) {
+        finished = true;
+        detach(id);
+        w.postMessage({ id, abort: true });
+        settle.reject(err ?? new Error('diff hashing aborted'));
+      }
+      cb(err);
+    },
   });
   // a decompression error is reported through `done` (and fails later writes); not as an uncaught 'error'
   input.on('error', () => {});
