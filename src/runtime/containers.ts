@@ -15,72 +15,29 @@
 // reconciled with the exit file and `<runtime> state`.
 import { mkdir, rm, writeFile, readFile, readdir, open, rename, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { existsSync, watch, constants } from 'node:fs';
+import { existsSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { readJSON } from '../fsutil/index.ts';
 import type { DataRoot } from '../layout/index.ts';
 import type { Digest } from '../digest/index.ts';
 import type { Mount } from '../snapshot/index.ts';
 import { conflict, notFound, failedPrecondition } from '../errors/index.ts';
-import { generateSpec, type RunOptions } from './spec.ts';
+import { generateSpec } from './spec.ts';
 import { resolveUser } from './user.ts';
 import { runtimeStatus, cgroupMode } from './status.ts';
 import { launchConmon, runtimeCli, runtimeState, bundleFiles, startCreated } from './conmon.ts';
 import { execInContainer, type ExecOptions, type ExecSession } from './exec.ts';
 import { attach, type Attachment } from './attach.ts';
 import { changes, lowerDirsOf, type Change } from './changes.ts';
-import { readExit, conmonAlive, processLive, isMountpoint, hostResolvConf } from './proc.ts';
+import { readExit, conmonAlive, processLive, isMountpoint } from './proc.ts';
 import { steps, type TimingSink } from './timing.ts';
+import type { ContainerState, ContainerStatus, RuntimeOptions, CreateOptions } from './state.ts';
+export type { ContainerState, ContainerStatus, RuntimeOptions, CreateOptions } from './state.ts';
+import { makeContainerDirs, writeEtcFiles } from './bundle.ts';
+import { waitUntil } from './exitwatch.ts';
 import { Mounter } from './mounter.ts';
 import { SeccompCache, SECCOMP_BPF_ANNOTATION } from './seccomp-cache.ts';
 
-export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'dead';
-
-export interface ContainerState {
-  id: string;
-  status: ContainerStatus;
-  runtime: 'crun' | 'runc';
-  tty: boolean;
-  openStdin: boolean;
-  stdinOnce: boolean;
-  pid: number;
-  exitCode: number;
-  oomKilled: boolean;
-  error: string;
-  createdAt: string;
-  startedAt: string;
-  finishedAt: string;
-  /** The image snapshots (chainIDs, bottom-first) the rootfs stacks: GC roots while the container exists. */
-  chain: Digest[];
-  /** The rootfs mounts as data (Snapshotter.mounts), replayed when the rootfs is not mounted (after a reboot). */
-  mounts: Mount[];
-  stopSignal?: string;
-  logSizeMax?: number;
-}
-
-export interface RuntimeOptions {
-  dataRoot: DataRoot;
-  /** Runtime state (--root), conmon sockets and the compiled relay; a tmpfs. Default /run/berth. */
-  stateDir?: string;
-  /** Default OCI runtime; default: runtimeStatus().default. */
-  runtime?: 'crun' | 'runc';
-  /** Receives one line of step timings per create/start/exit/delete (berthd's debug log). */
-  timings?: TimingSink;
-}
-
-export interface CreateOptions extends RunOptions {
-  /** The overlay mount of the image (Snapshotter.mounts with this container's upper/work). */
-  rootfsMounts: Mount[];
-  chain: Digest[];
-  stdinOnce?: boolean;
-  runtime?: 'crun' | 'runc';
-  /** /etc/resolv.conf content; default: the host's. */
-  resolvConf?: string;
-  /** Extra /etc/hosts lines. */
-  extraHosts?: string[];
-  /** docker's --log-opt max-size in bytes (conmon truncates the log when it is reached). */
-  logSizeMax?: number;
-}
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const EBUSY = 16;
@@ -146,7 +103,7 @@ export class Runtime {
     const dir = this.dir(o.id);
     const t = steps(this.timings, 'create', o.id);
     if (existsSync(join(dir, 'state.json'))) throw conflict(`container ${o.id} already exists`, { code: 'CONTAINER_EXISTS' });
-    for (const d of ['rootfs', 'upper', 'work', 'exits']) await mkdir(join(dir, d), { recursive: true });
+    await makeContainerDirs(dir);
     const state: ContainerState = {
       id: o.id, status: 'created', runtime: rt, tty: !!o.tty, openStdin: !!o.openStdin, stdinOnce: !!o.stdinOnce,
       pid: 0, exitCode: 0, oomKilled: false, error: '', createdAt: new Date().toISOString(), startedAt: ZERO_TIME,
@@ -154,21 +111,18 @@ export class Runtime {
     };
     t.mark('dirs');
     try {
-      await this.mountRootfs(o.id, o.rootfsMounts);
-      t.mark('mount');
       const rootfs = this.rootfs(o.id);
-      const user = await resolveUser(rootfs, o.user ?? o.image?.User);
-      const cwd = o.workdir || o.image?.WorkingDir || '/';
-      await mkdir(join(rootfs, cwd), { recursive: true });
-      t.mark('user');
-      const hostname = o.hostname || o.id.slice(0, 12);
-      const etc = { hostname: join(dir, 'hostname'), hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf') };
-      await writeFile(etc.hostname, `${hostname}\n`);
-      await writeFile(etc.hosts, [
-        '127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', 'fe00::0\tip6-localnet', 'ff00::0\tip6-mcastprefix',
-        'ff02::1\tip6-allnodes', 'ff02::2\tip6-allrouters', ...(o.extraHosts ?? []), `127.0.1.1\t${hostname}`, '',
-      ].join('\n'));
-      await writeFile(etc.resolvConf, o.resolvConf ?? await hostResolvConf());
+      // the /etc files do not need the rootfs: written while it is mounted
+      const [user, etc] = await Promise.all([
+        (async () => {
+          await this.mountRootfs(o.id, o.rootfsMounts);
+          const u = await resolveUser(rootfs, o.user ?? o.image?.User);
+          await mkdir(join(rootfs, o.workdir || o.image?.WorkingDir || '/'), { recursive: true });
+          return u;
+        })(),
+        writeEtcFiles(dir, o.hostname || o.id.slice(0, 12), o.extraHosts, o.resolvConf),
+      ]);
+      t.mark('mount+user+etc');
       const spec = generateSpec(o, { rootfs, user, etc, cgroupV2: cgroupMode() === 'v2' });
       // crun: a profile compiled before is passed precompiled (seccomp-cache.ts)
       const seccomp = rt === 'crun' ? (spec.linux as { seccomp?: unknown } | undefined)?.seccomp : undefined;
@@ -313,26 +267,13 @@ export class Runtime {
   async wait(id: string, signal?: AbortSignal): Promise<ContainerState> {
     const first = await this.inspect(id);
     if (first.status === 'exited' || first.status === 'dead') return first;
-    const exits = join(this.dir(id), 'exits');
-    return new Promise<ContainerState>((resolve, reject) => {
-      let busy = false;
-      const check = async (): Promise<void> => {
-        if (busy) return;
-        busy = true;
-        try {
-          const s = await this.inspect(id);
-          if (s.status === 'exited' || s.status === 'dead') { finish(); resolve(s); }
-        } catch (e) { finish(); reject(e); } finally { busy = false; }
-      };
-      const w = watch(exits, () => { void check(); });
-      const t = setInterval(() => { void check(); }, 1000);
-      const onAbort = (): void => { finish(); reject(signal!.reason ?? new Error('aborted')); };
-      const finish = (): void => { w.close(); clearInterval(t); signal?.removeEventListener('abort', onAbort); };
-      signal?.addEventListener('abort', onAbort);
-      // Aborted while the first inspect ran (stop with -t 0): the event has already fired.
-      if (signal?.aborted) { onAbort(); return; }
-      void check();
-    });
+    let last = first;
+    // an abort that fired while the first inspect ran (stop with -t 0) rejects at once
+    await waitUntil(join(this.dir(id), 'exits'), async () => {
+      last = await this.inspect(id);
+      return last.status === 'exited' || last.status === 'dead';
+    }, signal);
+    return last;
   }
 
   /** Sends a signal (name like "TERM"/"SIGKILL" or number). Conflict when the container is not running. */
