@@ -140,14 +140,15 @@ test('docker inspect of a container: the whole document in dockerd 20.10\'s shap
   const shape = (s: string) => {
     const j = JSON.parse(s)[0] as Record<string, Record<string, unknown>>;
     // the OCI runtime's name (runc / berth's crun), the log driver's file name, the volume's random name, and
-    // NetworkSettings (sandbox keys and IDs of dockerd's libnetwork) are what differs by implementation
+    // the sandbox and endpoint IDs of dockerd's libnetwork are what differs by implementation
     j.HostConfig!.Runtime = 'RUNTIME';
     // dockerd's LowerDir starts with the container's "-init" layer; berth has none (its mount points are made
     // by the runtime), so the count of lower dirs differs by one
     (j.GraphDriver!.Data as Record<string, string>).LowerDir = 'LOWER';
     (j as Record<string, unknown>).LogPath = 'LOG';
-    const net = j.NetworkSettings as { Networks: Record<string, unknown> };
-    (j as Record<string, unknown>).NetworkSettings = Object.keys(net.Networks);
+    const net = j.NetworkSettings as { SandboxID: string; SandboxKey: string; Networks: Record<string, { NetworkID: string; EndpointID: string }> };
+    net.SandboxID = net.SandboxKey = 'SANDBOX';
+    for (const e of Object.values(net.Networks)) e.NetworkID = e.EndpointID = 'NET';
     return mask(JSON.stringify(j, null, 1)).replace(/"Name": "[0-9a-f]{64}"/g, '"Name": "VOL"');
   };
   assert.equal(shape(b.stdout), shape(d.stdout));

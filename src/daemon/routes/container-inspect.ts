@@ -2,7 +2,8 @@
 // every field of the Go struct (the defaults dockerd fills in at create: json-file logs, private IPC, 64 MiB
 // /dev/shm, the masked and read-only /proc paths, null for an unset swappiness or pids limit), Config in
 // container.Config's order, GraphDriver as overlay2 reports it. The record keeps the create body as the client
-// sent it; this file only shapes it. NetworkSettings passes through as network-views.ts builds it.
+// sent it; this file only shapes it. NetworkSettings passes through as network-views.ts builds it (docker 28's),
+// reordered into docker 20.10's fields below API 1.44.
 //   ≥ 1.44  ConsoleSize and Annotations follow VolumesFrom (docker 25+'s struct); KernelMemory/KernelMemoryTCP
 //           are left out when zero (omitempty since docker 25)
 import type { Services } from '../services.ts';
@@ -96,6 +97,24 @@ function dockerMount(m: Json): Json {
   return out;
 }
 
+const pick = (src: Json, keys: [string, unknown][]): Json => Object.fromEntries(keys.map(([k, d]) => [k, k in src ? src[k] : d]));
+
+/**
+ * NetworkSettings as docker 20.10 (API < 1.44) orders it: the deprecated per-container fields between the sandbox
+ * ones, and EndpointSettings without the fields later APIs added (GwPriority, DNSNames).
+ */
+function legacyNetworkSettings(ns: Json | undefined): Json | undefined {
+  if (!ns) return ns;
+  const out = pick(ns, [['Bridge', ''], ['SandboxID', ''], ['HairpinMode', false], ['LinkLocalIPv6Address', ''], ['LinkLocalIPv6PrefixLen', 0],
+    ['Ports', {}], ['SandboxKey', ''], ['SecondaryIPAddresses', null], ['SecondaryIPv6Addresses', null], ['EndpointID', ''], ['Gateway', ''],
+    ['GlobalIPv6Address', ''], ['GlobalIPv6PrefixLen', 0], ['IPAddress', ''], ['IPPrefixLen', 0], ['IPv6Gateway', ''], ['MacAddress', '']]);
+  const nets = (ns.Networks ?? {}) as Record<string, Json>;
+  out.Networks = Object.fromEntries(Object.entries(nets).map(([name, e]) => [name, pick(e, [['IPAMConfig', null], ['Links', null], ['Aliases', null],
+    ['NetworkID', ''], ['EndpointID', ''], ['Gateway', ''], ['IPAddress', ''], ['IPPrefixLen', 0], ['IPv6Gateway', ''], ['GlobalIPv6Address', ''],
+    ['GlobalIPv6PrefixLen', 0], ['MacAddress', ''], ['DriverOpts', null]])]));
+  return out;
+}
+
 /** The inspect body (from container-views.ts inspectBody) in dockerd's shape for API `version`. */
 export async function dockerContainerInspect(s: Services, r: ContainerRecord, body: Json, version: string): Promise<Json> {
   const { HostConfig: _h, NetworkingConfig: _n, ...own } = (body.Config ?? {}) as Json;
@@ -126,7 +145,7 @@ export async function dockerContainerInspect(s: Services, r: ContainerRecord, bo
   for (const k of ['SizeRw', 'SizeRootFs']) if (k in body) out[k] = body[k];
   out.Mounts = ((body.Mounts ?? []) as Json[]).map(dockerMount);
   out.Config = config;
-  out.NetworkSettings = body.NetworkSettings;
+  out.NetworkSettings = versionBefore(version, '1.44') ? legacyNetworkSettings(body.NetworkSettings as Json | undefined) : body.NetworkSettings;
   // anything the view adds that docker's struct does not name stays visible, at the end
   for (const [k, v] of Object.entries(body)) if (!(k in out) && k !== 'Config') out[k] = v;
   return out;
