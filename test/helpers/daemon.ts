@@ -89,7 +89,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<StartedDaemo
   const socketPath = join(dir, 'berth.sock');
   const dataRoot = join(dir, 'data');
   writeFileSync(join(dir, 'daemon.json'), JSON.stringify(opts.config ?? {}));
-  const child = spawn(process.execPath, [BERTHD, '--data-root', dataRoot, '-H', `unix://${socketPath}`,
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', BERTHD, '--data-root', dataRoot, '-H', `unix://${socketPath}`,
     '--pidfile', join(dir, 'berthd.pid'), '--config-file', join(dir, 'daemon.json'), ...(opts.args ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env },
   });
