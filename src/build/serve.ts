@@ -45,7 +45,7 @@ export async function prepareBuild(o: {
   }
   return {
     run: (write) => o.builder.build({
-      ...q.options, context, pull: q.pull, networkMode: q.networkMode, secrets: o.secrets, signal: o.signal, onEvent: write,
+      ...q.options, context, pull: q.pull, networkMode: q.networkMode, cacheFrom: q.cacheFrom, secrets: o.secrets, signal: o.signal, onEvent: write,
     }),
     cleanup,
   };

@@ -41,6 +41,8 @@ export interface BuildOptions {
   /** --label: added by a final LABEL step, as the classic builder does. */
   labels?: Record<string, string>;
   noCache?: boolean;
+  /** --cache-from: local images whose history may stand in for steps (the classic builder's rule, see stage.ts). */
+  cacheFrom?: string[];
   /** -q: only the image ID (as aux) and errors. */
   quiet?: boolean;
   /** --pull: fetch base images through the pull hook even when present locally. */
@@ -147,7 +149,7 @@ export class Builder {
     const runner = new StageRunner({
       ...this.deps, cache, args, plan, escapeToken: df.escapeToken, tmp, signal,
       contextDir: o.contextDir ? async () => o.contextDir! : () => o.context!.directory(signal), lazy: o.contextDir ? undefined : o.context,
-      noCache: o.noCache ?? false, epoch: epochArg, total, results, keep, builderDir: this.deps.layout.builder,
+      noCache: o.noCache ?? false, cacheFrom: o.cacheFrom ?? [], epoch: epochArg, total, results, keep, builderDir: this.deps.layout.builder,
       secrets: o.secrets ?? {}, alwaysPull: o.pull ?? false, networkMode: o.networkMode === 'none' ? 'none' : 'host',
     });
     try {

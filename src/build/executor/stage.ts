@@ -65,6 +65,8 @@ export interface StageRunnerDeps {
   tmp: string;
   signal: AbortSignal;
   noCache: boolean;
+  /** --cache-from image references. */
+  cacheFrom: string[];
   epoch?: number;
   total: number;
   results: Map<number, StageState>;
@@ -208,6 +210,15 @@ export class StageRunner {
       }
     }
 
+    if (this.d.cacheFrom.length && !this.d.noCache) {
+      const hit = await this.fromCacheImages(state, inst, shell, scope, copy, key);
+      if (hit) {
+        emit(' ---> Using cache\n');
+        emit(` ---> ${shortId(hit.configDigest)}\n`);
+        return hit;
+      }
+    }
+
     const image = structuredClone(state.image);
     image.config = image.config ? { ...image.config } : {};
     let layer: LayerRecord | undefined;
@@ -248,6 +259,55 @@ export class StageRunner {
     await this.d.cache.put({ key, config: info.digest, layers });
     emit(` ---> ${shortId(info.digest)}\n`);
     return { image, configDigest: info.digest, configSize: info.size, layers, baseImageId: state.baseImageId };
+  }
+
+  /**
+   * --cache-from, as moby's ImageCache (daemon/images/cache.go): an image whose history starts with the parent's
+   * history (same created_by and empty_layer, same layers so far) and whose next entry was made by this very
+   * instruction (same created_by) stands in for the step: its next layer (if that entry has one) is reused and
+   * the step's image gets our config with that history entry and its time. The result is recorded in the build
+   * cache, so the next build hits directly.
+   */
+  private async fromCacheImages(
+    state: StageState, inst: Command, shell: string[], scope: StageScope, copy: CopyInputs | undefined, key: Digest,
+  ): Promise<StageState | undefined> {
+    const image = structuredClone(state.image);
+    image.config = image.config ? { ...image.config } : {};
+    let createdBy: string;
+    if (inst.kind === 'COPY' || inst.kind === 'ADD') {
+      const flags = (inst.chown ? `--chown=${inst.chown}` : '') + (inst.chmod ? `--chmod=${inst.chmod}` : '');
+      createdBy = copyCreatedBy(shell, inst.kind, flags + await copy!.history(), inst.dest);
+    } else if (inst.kind === 'RUN') {
+      createdBy = runCreatedBy(shell, inst.cmd, inst.prependShell, scope.recordedArgs());
+    } else {
+      const cs = { config: image.config as ContainerConfig, author: image.author, shell, cmdSet: false };
+      createdBy = nopCreatedBy(shell, applyMetadata(cs, inst, () => {}));
+      if (cs.author !== undefined) image.author = cs.author;
+    }
+    const parentHistory = state.image.history ?? [];
+    const n = parentHistory.length;
+    const parentDiffs = state.layers.map((l) => l.diffId);
+    for (const ref of this.d.cacheFrom) {
+      let rec;
+      try { rec = this.d.images.resolve(ref).record; } catch { continue; }
+      const cand = await this.d.images.configOf(rec.id);
+      const h = cand.history ?? [];
+      if (h.length <= n || h[n]!.created_by !== createdBy) continue;
+      if (!parentHistory.every((e, k) => e.created_by === h[k]!.created_by && !!e.empty_layer === !!h[k]!.empty_layer)) continue;
+      const m = h.slice(0, n).filter((e) => !e.empty_layer).length;
+      if (m !== parentDiffs.length || !parentDiffs.every((d, k) => rec.layers[k]?.diffId === d)) continue;
+      if (!h[n]!.empty_layer && !rec.layers[m]) continue;
+      const layers = h[n]!.empty_layer ? state.layers : [...state.layers, rec.layers[m]!];
+      await this.d.snapshots.unpackImage(this.d.images.content, layers.map((l) => ({ digest: l.digest, diffId: l.diffId })), this.d.signal);
+      image.history = [...parentHistory, h[n]!];
+      image.created = h[n]!.created ?? image.created;
+      image.rootfs = { type: 'layers', diff_ids: layers.map((l) => l.diffId) };
+      const info = await this.d.images.content.put(Buffer.from(goJson(orderConfig(image))));
+      await this.d.keep([info.digest]);
+      await this.d.cache.put({ key, config: info.digest, layers });
+      return { image, configDigest: info.digest, configSize: info.size, layers, baseImageId: state.baseImageId };
+    }
+    return undefined;
   }
 
   private async fromCache(key: Digest): Promise<StageState | undefined> {
