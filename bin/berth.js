@@ -6,7 +6,9 @@
 //
 // The cache is one file per bundle build and node version in $BERTH_CODE_CACHE (a directory; "0" turns it
 // off), else $XDG_CACHE_HOME/berth, else ~/.cache/berth. It is written at exit by the first run that found
-// none (or one V8 rejected), so it holds the functions that run compiled. V8 checks a cache's version, flags
+// none (or one V8 rejected), so it holds the functions that run compiled; a run of a command the cache has not
+// seen yet (by the first word on the line) writes it again, adding that command's functions (V8 compiles
+// functions lazily, and a command's code not in the cache is compiled from source on every run). V8 checks a cache's version, flags
 // and source length, but not its bytes: a corrupt payload can abort the process. So the file holds the payload
 // twice and the copies are compared before V8 sees them — a memcmp, where a hash would need node:crypto (~4 ms
 // to load, a tenth of what the cache saves) or a JS loop over 270 KB (slower still before it is optimised).
@@ -18,7 +20,7 @@ const { Script } = require('node:vm');
 const { createRequire } = require('node:module');
 
 const BUNDLE = join(__dirname, '..', 'dist', 'berth.cjs');
-const MAGIC = Buffer.from('berthcc2');
+const MAGIC = Buffer.from('berthcc3');
 
 let source;
 try {
@@ -42,25 +44,42 @@ const dir = buildId && buildId !== '0'.repeat(32) ? cacheDir(process.env) : unde
 const SUFFIX = `-${process.version}-${process.arch}.v8cache`;
 const cacheFile = dir && join(dir, `cli-${buildId}${SUFFIX}`);
 
-/** The cached payload when the file is whole: magic, length, and two identical copies. */
+/** The command word of this run: the first argument that is neither a global flag nor a flag's value. */
+function commandWord(argv) {
+  for (let i = 0; i < argv.length; i++) {
+    if (/^(-H|--host|-l|--log-level|--config|-c|--context)$/.test(argv[i])) i++;
+    else if (!argv[i].startsWith('-')) return argv[i];
+  }
+  return '';
+}
+
+/**
+ * The cache file: magic, payload length (u32), length of the command words (u16), the words (\n-joined), then
+ * the payload twice. Returns the payload when the file is whole, and the words it covers.
+ */
 function readCache(file) {
   let buf;
   try { buf = readFileSync(file); } catch { return undefined; }
-  if (buf.length < 12 || !buf.subarray(0, 8).equals(MAGIC)) return undefined;
+  if (buf.length < 14 || !buf.subarray(0, 8).equals(MAGIC)) return undefined;
   const n = buf.readUInt32LE(8);
-  if (n === 0 || buf.length !== 12 + 2 * n) return undefined;
-  const payload = buf.subarray(12, 12 + n);
-  return payload.equals(buf.subarray(12 + n)) ? payload : undefined;
+  const w = buf.readUInt16LE(12);
+  const at = 14 + w;
+  if (n === 0 || buf.length !== at + 2 * n) return undefined;
+  const payload = buf.subarray(at, at + n);
+  if (!payload.equals(buf.subarray(at + n))) return undefined;
+  return { payload, words: buf.toString('utf8', 14, at).split('\n') };
 }
 
-function writeCache(file, payload) {
+function writeCache(file, payload, words) {
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const head = Buffer.alloc(12);
+    const list = Buffer.from(words.slice(-100).join('\n'));
+    const head = Buffer.alloc(14);
     MAGIC.copy(head);
     head.writeUInt32LE(payload.length, 8);
-    writeFileSync(tmp, Buffer.concat([head, payload, payload]), { mode: 0o600 });
+    head.writeUInt16LE(list.length, 12);
+    writeFileSync(tmp, Buffer.concat([head, list, payload, payload]), { mode: 0o600 });
     renameSync(tmp, file);
     // caches of earlier builds for this node would only pile up (one per rebuild)
     for (const name of readdirSync(dir)) {
@@ -76,10 +95,12 @@ const cached = cacheFile ? readCache(cacheFile) : undefined;
 // node's CommonJS wrapper, so the bundle sees what it would see run as `node dist/berth.cjs`
 const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
   filename: BUNDLE,
-  cachedData: cached,
+  cachedData: cached?.payload,
 });
-if (cacheFile && (!cached || script.cachedDataRejected)) {
-  process.once('exit', () => writeCache(cacheFile, script.createCachedData()));
+const word = commandWord(process.argv.slice(2));
+if (cacheFile && (!cached || script.cachedDataRejected || !cached.words.includes(word))) {
+  const words = cached && !script.cachedDataRejected ? [...cached.words, word] : [word];
+  process.once('exit', () => writeCache(cacheFile, script.createCachedData(), words));
 }
 
 // Code compiled from a V8 code cache has no import() in Node 20 (no loader is attached to it): the bundle

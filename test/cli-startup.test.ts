@@ -69,11 +69,17 @@ function cacheFiles(cache: string): string[] {
   try { return readdirSync(cache).filter((n) => n.endsWith('.v8cache')).map((n) => join(cache, n)); } catch { return []; }
 }
 
-/** A cache file bin/berth.js would accept: magic, length, two identical copies. */
+/** A cache file's parts (see bin/berth.js): payload length, where the payload starts, the command words. */
+function layout(b: Buffer): { n: number; at: number; words: string[] } {
+  const w = b.readUInt16LE(12);
+  return { n: b.readUInt32LE(8), at: 14 + w, words: b.toString('utf8', 14, 14 + w).split('\n') };
+}
+
+/** A cache file bin/berth.js would accept: magic, lengths, two identical copies. */
 function wellFormed(file: string): boolean {
   const b = readFileSync(file);
-  const n = b.readUInt32LE(8);
-  return b.subarray(0, 8).toString() === 'berthcc2' && b.length === 12 + 2 * n && b.subarray(12, 12 + n).equals(b.subarray(12 + n));
+  const { n, at } = layout(b);
+  return b.subarray(0, 8).toString() === 'berthcc3' && b.length === at + 2 * n && b.subarray(at, at + n).equals(b.subarray(at + n));
 }
 
 test('the code-cached CLI prints what the sources print, exit codes included (no cache, writing, reading)', async () => {
@@ -84,9 +90,12 @@ test('the code-cached CLI prints what the sources print, exit codes included (no
   await viaBin(['--version'], cache);
   const [file] = cacheFiles(cache);
   assert.ok(file && wellFormed(file), 'the first run writes one well-formed cache file');
+  // each command not yet in the cache adds its functions once
+  await sameAsSources(cache);
+  assert.deepEqual(layout(readFileSync(file)).words, ['', 'version', 'images', 'image', 'nosuchcommand']);
   const written = statSync(file).mtimeMs;
   await sameAsSources(cache);
-  assert.equal(statSync(file).mtimeMs, written, 'V8 accepted the cache, so no run rewrote it');
+  assert.equal(statSync(file).mtimeMs, written, 'V8 accepted the cache and it covers these commands: no run rewrote it');
   assert.equal(cacheFiles(cache).length, 1);
 });
 
@@ -96,22 +105,24 @@ test('a corrupt, truncated or stale cache is ignored and replaced, never a crash
   const [file] = cacheFiles(cache);
   assert.ok(file);
   const good = readFileSync(file);
-  const n = good.readUInt32LE(8);
+  const { n, at } = layout(good);
 
   // bytes changed in one copy: V8 would abort on such a payload, so the loader must not hand it over
   const corrupt = Buffer.from(good);
-  corrupt.fill(0xa5, 12 + (n >> 1), 12 + (n >> 1) + 64);
+  corrupt.fill(0xa5, at + (n >> 1), at + (n >> 1) + 64);
   // both copies changed the same way: the loader cannot tell, V8's own header check must (magic number)
   const badHeader = Buffer.from(good);
-  badHeader.fill(0, 12, 20);
-  badHeader.fill(0, 12 + n, 20 + n);
+  badHeader.fill(0, at, at + 8);
+  badHeader.fill(0, at + n, at + n + 8);
   // a well-formed file holding the cache of another script: V8 rejects it (source hash)
   const other = new Script('(function () { return 42 })', { filename: 'other.js' });
   other.runInThisContext();
   const payload = other.createCachedData();
-  const head = Buffer.alloc(12);
-  head.write('berthcc2');
+  const head = Buffer.alloc(14 + 'version'.length);
+  head.write('berthcc3');
   head.writeUInt32LE(payload.length, 8);
+  head.writeUInt16LE('version'.length, 12);
+  head.write('version', 14);
   const stale = Buffer.concat([head, payload, payload]);
 
   for (const [what, bytes] of [['corrupt', corrupt], ['bad header', badHeader], ['truncated', good.subarray(0, good.length >> 1)], ['stale', stale], ['empty', Buffer.alloc(0)]] as const) {
