@@ -28,6 +28,7 @@ import { diskSourcesHash } from '../context/tarsum.ts';
 import type { LazyContext } from '../context/lazy.ts';
 import { applyMetadata, copyCreatedBy, nopCreatedBy, runCreatedBy, DEFAULT_PATH, DEFAULT_SHELL } from './config.ts';
 import { ChainView, stageCopy, copyEntries, commitEntries, commitDirectory } from './layer.ts';
+import { matchCacheFrom } from './cachefrom.ts';
 import type { BuildCache } from './cache.ts';
 import { runStep, type BuildRuntime } from './run.ts';
 import { resolveRunMounts, type RunMount } from './mounts.ts';
@@ -262,11 +263,9 @@ export class StageRunner {
   }
 
   /**
-   * --cache-from, as moby's ImageCache (daemon/images/cache.go): an image whose history starts with the parent's
-   * history (same created_by and empty_layer, same layers so far) and whose next entry was made by this very
-   * instruction (same created_by) stands in for the step: its next layer (if that entry has one) is reused and
-   * the step's image gets our config with that history entry and its time. The result is recorded in the build
-   * cache, so the next build hits directly.
+   * --cache-from (see cachefrom.ts): the step's created_by is worked out without running it; a matching image
+   * gives the layer, and the step's image gets our config with that image's history entry and time. The result
+   * is recorded in the build cache, so the next build hits directly.
    */
   private async fromCacheImages(
     state: StageState, inst: Command, shell: string[], scope: StageScope, copy: CopyInputs | undefined, key: Digest,
@@ -284,30 +283,17 @@ export class StageRunner {
       createdBy = nopCreatedBy(shell, applyMetadata(cs, inst, () => {}));
       if (cs.author !== undefined) image.author = cs.author;
     }
-    const parentHistory = state.image.history ?? [];
-    const n = parentHistory.length;
-    const parentDiffs = state.layers.map((l) => l.diffId);
-    for (const ref of this.d.cacheFrom) {
-      let rec;
-      try { rec = this.d.images.resolve(ref).record; } catch { continue; }
-      const cand = await this.d.images.configOf(rec.id);
-      const h = cand.history ?? [];
-      if (h.length <= n || h[n]!.created_by !== createdBy) continue;
-      if (!parentHistory.every((e, k) => e.created_by === h[k]!.created_by && !!e.empty_layer === !!h[k]!.empty_layer)) continue;
-      const m = h.slice(0, n).filter((e) => !e.empty_layer).length;
-      if (m !== parentDiffs.length || !parentDiffs.every((d, k) => rec.layers[k]?.diffId === d)) continue;
-      if (!h[n]!.empty_layer && !rec.layers[m]) continue;
-      const layers = h[n]!.empty_layer ? state.layers : [...state.layers, rec.layers[m]!];
-      await this.d.snapshots.unpackImage(this.d.images.content, layers.map((l) => ({ digest: l.digest, diffId: l.diffId })), this.d.signal);
-      image.history = [...parentHistory, h[n]!];
-      image.created = h[n]!.created ?? image.created;
-      image.rootfs = { type: 'layers', diff_ids: layers.map((l) => l.diffId) };
-      const info = await this.d.images.content.put(Buffer.from(goJson(orderConfig(image))));
-      await this.d.keep([info.digest]);
-      await this.d.cache.put({ key, config: info.digest, layers });
-      return { image, configDigest: info.digest, configSize: info.size, layers, baseImageId: state.baseImageId };
-    }
-    return undefined;
+    const hit = await matchCacheFrom({ images: this.d.images, refs: this.d.cacheFrom, parent: state, createdBy });
+    if (!hit) return undefined;
+    const { layers, entry } = hit;
+    await this.d.snapshots.unpackImage(this.d.images.content, layers.map((l) => ({ digest: l.digest, diffId: l.diffId })), this.d.signal);
+    image.history = [...(state.image.history ?? []), entry];
+    image.created = entry.created ?? image.created;
+    image.rootfs = { type: 'layers', diff_ids: layers.map((l) => l.diffId) };
+    const info = await this.d.images.content.put(Buffer.from(goJson(orderConfig(image))));
+    await this.d.keep([info.digest]);
+    await this.d.cache.put({ key, config: info.digest, layers });
+    return { image, configDigest: info.digest, configSize: info.size, layers, baseImageId: state.baseImageId };
   }
 
   private async fromCache(key: Digest): Promise<StageState | undefined> {
