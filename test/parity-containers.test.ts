@@ -103,6 +103,8 @@ test('docker run: output and exit codes for true, false, exit 3, missing command
   await same(['run', '--rm', '--network', 'none', '-i', 'app:1', 'cat'], mask, 'from stdin\n');
   // pid 1 ignores a SIGKILL it sends itself: exits 0 on both
   await same(['run', '--rm', '--network', 'none', 'app:1', 'sh', '-c', 'kill -9 $$']);
+  // under --init the shell is not pid 1: SIGKILL ends it, 137
+  await same(['run', '--rm', '--init', '--network', 'none', 'app:1', 'sh', '-c', 'kill -9 $$']);
   const runtime = (s: string) => mask(s).replace(/Error response from daemon: .*?(exec: ")/, 'Error response from daemon: RUNTIME: $1');
   for (const cmd of [['nosuch'], ['/bin/nosuch', 'arg'], ['/etc'], ['/etc/passwd']]) {
     await same(['run', '--rm', '--network', 'none', 'app:1', ...cmd], runtime);
