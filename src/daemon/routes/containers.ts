@@ -3,6 +3,7 @@
 // The runtime (src/runtime) runs them; container-store.ts keeps docker's record (name, Config, HostConfig).
 import { randomBytes } from 'node:crypto';
 import { invalidArgument, conflict, isKind } from '../../errors/index.ts';
+import { constants as osConstants } from 'node:os';
 import {
   DEFAULT_PATH, runtimeStatus, top as topOf, type ContainerState, type MountSpec,
   restartDelay, validateRestartPolicy, type RestartPolicy, steps,
@@ -17,6 +18,13 @@ import { list, inspect, du } from './container-views.ts';
 import { joinNetwork, leaveNetwork } from './networks.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** docker's events name signals by number ("15", "9"); names and numbers both accepted. */
+function signalNumber(sig: string): string {
+  if (/^\d+$/.test(sig)) return sig;
+  const name = (sig.startsWith('SIG') ? sig : `SIG${sig}`).toUpperCase() as keyof typeof osConstants.signals;
+  return String(osConstants.signals[name] ?? sig);
+}
 
 function publish(s: Services, r: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
   s.events.publish({ Type: 'container', Action: action, id: r.Id, attributes: { ...(r.Config.Labels ?? {}), image: r.ImageName, name: r.Name.slice(1), ...extra } });
@@ -279,12 +287,14 @@ async function lifecycle(ctx: Context, op: 'kill' | 'stop' | 'restart' | 'pause'
       await (await containerStore(s)).put(r);
       if (!running) throw conflict(`Cannot kill container: ${ctx.params.id}: Container ${r.Id} is not running`, { code: 'NOT_RUNNING' });
       await rt.kill(r.Id, sig ?? 'KILL');
-      publish(s, r, 'kill', { signal: sig ?? 'SIGKILL' });
+      publish(s, r, 'kill', { signal: signalNumber(sig ?? 'KILL') });
       break;
     case 'stop':
       if (!running) { ctx.empty(304); return; }
       r.ManuallyStopped = true;
       await (await containerStore(s)).put(r);
+      // dockerd logs the stop signal as a kill event first (the escalation to SIGKILL is the runtime's)
+      publish(s, r, 'kill', { signal: signalNumber(sig ?? r.Config.StopSignal ?? 'TERM') });
       await rt.stop(r.Id, t, sig);
       publish(s, r, 'stop');
       break;
