@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { berth } from './cli-helpers.ts';
 import { startDaemon, importBusybox, haveBusybox, haveDocker, docker as dockerCli, waitFor, type StartedDaemon } from './helpers/index.ts';
@@ -189,4 +189,18 @@ test('daemon.json bridge, bip and default-address-pools: the bridge, its subnet,
   const binfo = await berth(['info'], { env: x.dockerEnv });
   assert.match(binfo.stdout, new RegExp(` Default Address Pools:\\n   Base: 10\\.213\\.${o}\\.0/24, Size: 26\\n`));
   await docker(x, ['network', 'rm', 'pooled']);
+});
+
+test('a default-bridge keeper left by a killed daemon is swept by the next daemon once nothing runs on it', { skip, timeout: 60_000 }, async (t) => {
+  const x = await startDaemon();
+  await importBusybox(x);
+  assert.equal((await docker(x, ['run', '--rm', 'busybox', 'true'])).code, 0);
+  const iface = JSON.parse((await docker(x, ['network', 'inspect', 'bridge'])).stdout)[0].Options['com.docker.network.bridge.name'];
+  const keeper = createHash('sha256').update(`berth keeper ${iface}`).digest('hex');
+  await waitFor(() => existsSync(`/run/berth/networks/keeper-${iface}.json`), 'the keeper recorded', 20_000);
+  await x.kill();
+  t.after(() => rmSync(x.dir, { recursive: true, force: true }));
+  assert.ok(bridges().includes(iface));
+  await startDaemon({ t });
+  await waitFor(() => !bridges().includes(iface) && !existsSync(`/run/netns/berth-${keeper}`), `${iface} swept`, 20_000);
 });

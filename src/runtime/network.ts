@@ -11,7 +11,7 @@
 // /run/netns/berth-<container id>              the namespace (bind mount made by `ip netns add`)
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, rm, readFile } from 'node:fs/promises';
+import { mkdir, rm, readFile, readdir } from 'node:fs/promises';
 import { PortClaims } from './ports.ts';
 import { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap, chooseDefaultBridge, nextFreeSubnet, ipToInt, intToIp } from './subnets.ts';
 
@@ -261,7 +261,9 @@ export class Networks {
       const last = intToIp(ipToInt(base!) + 2 ** (32 - Number(len)) - 2);
       p = existsSync(this.netnsPath(id)) ? Promise.resolve()
         : this.setup(id, net, { name: `${net.bridge}-keeper`, ip: last }).then(() => {});
-      p = p.then(() => { this.kept.add(net.bridge); }, (e) => { this.keepers.delete(net.bridge); throw e; });
+      // who holds it: sweepKeepers() of another daemon removes a keeper whose owner died and left no containers
+      p = p.then(() => atomicWriteJSON(this.ownerFile(net.bridge), { pid: process.pid }))
+        .then(() => { this.kept.add(net.bridge); }, (e) => { this.keepers.delete(net.bridge); throw e; });
       this.keepers.set(net.bridge, p);
     }
     return p;
@@ -275,11 +277,34 @@ export class Networks {
     if (existsSync(this.netnsPath(keeperId(net.bridge)))) await this.keepAlive(net).catch(() => {});
   }
 
+  private ownerFile(bridge: string): string { return join(this.dir, `keeper-${bridge}.json`); }
+
+  /**
+   * Daemon start: removes keepers whose daemon is gone (killed, never restarted on its data root) when their
+   * bridge holds nothing else — no container of that daemon is still running on it. `except`: this daemon's.
+   */
+  async sweepKeepers(except: string): Promise<void> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    for (const n of names) {
+      const m = /^keeper-(.+)\.json$/.exec(n);
+      if (!m || m[1] === except) continue;
+      const bridge = m[1]!;
+      const owner = await readJSON<{ pid: number }>(join(this.dir, n));
+      const alive = !!owner && (await readFile(`/proc/${owner.pid}/cmdline`, 'utf8').catch(() => '')).includes('berthd');
+      if (alive) continue;
+      const ports = await readdir(`/sys/class/net/${bridge}/brif`).catch(() => [] as string[]);
+      if (ports.length > 1) continue;
+      await this.teardown(keeperId(bridge)).catch(() => {});
+      await rm(join(this.dir, n), { force: true });
+    }
+  }
+
   /** Tears down the keepers keepAlive() made or found (daemon shutdown). */
   async dropKeepers(): Promise<void> {
     for (const [bridge, p] of this.keepers) {
       await p.catch(() => {});
       await this.teardown(keeperId(bridge)).catch(() => {});
+      await rm(this.ownerFile(bridge), { force: true });
     }
     this.keepers.clear();
     this.kept.clear();

@@ -46,6 +46,8 @@ onLoad.push(async (s) => {
   // a keeper left by a killed daemon on this data root is ours to drop at stop
   const st = await state(s);
   await st.nets.adoptKeeper(st.nets.defaultBridge());
+  // and one left by a killed daemon on another data root, once nothing runs on its bridge, is swept (in the background)
+  st.nets.sweepKeepers(st.nets.defaultBridge().bridge).catch((e) => s.log.error(`keeper sweep: ${String(e)}`));
   s.hooks.info.push((info) => {
     const pools = s.config['default-address-pools'];
     if (pools?.length) Object.assign(info, { DefaultAddressPools: pools.map((p) => ({ Base: p.base, Size: p.size })) });
