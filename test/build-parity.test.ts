@@ -159,3 +159,13 @@ test('the docker CLI\'s default path (no buildx, DOCKER_BUILDKIT unset) builds t
   assert.match(r.stderr, /legacy builder is deprecated/);
   assert.ok(existsSync(root) && (await readdir(root)).includes('Dockerfile'));
 });
+
+test('berth build prints what docker build prints (same daemon, same cases)', { skip: skip || (RECORD ? 'recording' : false), timeout: 180_000 }, async () => {
+  const { berth } = await import('./cli-helpers.ts');
+  for (const name of ['copy', 'fail-run', 'fail-instruction']) {
+    const root = await writeCase(name);
+    const d = await docker(['build', '--no-cache', root], { env });
+    const b = await berth(['build', '--no-cache', root], { env });
+    assert.equal(`${normalize(b.stdout)}--- stderr\n${normalize(b.stderr)}exit ${b.code}`, `${normalize(d.stdout)}--- stderr\n${normalize(d.stderr)}exit ${d.code}`, name);
+  }
+});

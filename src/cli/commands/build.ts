@@ -101,11 +101,14 @@ export const build = defineCommand({
       version: '1',
     };
     const client = await ctx.client();
-    const res = body
-      ? await client.upload('POST', '/build', body as NodeJS.ReadableStream & AsyncIterable<Uint8Array>, { query })
+    const quiet = opts.bool('quiet');
+    // docker's legacy path reports the context it sent (stdout, before the daemon's stream): "Sending build
+    // context to Docker daemon  2.048kB" — the wording kept, as scripts match it
+    const counted = body && !quiet ? countBytes(body as AsyncIterable<Uint8Array>, (n) => ctx.out(`Sending build context to Docker daemon  ${humanSize(n)}\r\r\n`)) : body;
+    const res = counted
+      ? await client.upload('POST', '/build', counted as AsyncIterable<Uint8Array>, { query })
       : await client.request('POST', '/build', { query });
     let imageID = '';
-    const quiet = opts.bool('quiet');
     // -q: the daemon says nothing but the ID; keep the output for an error report, as docker does
     const sink = quiet ? ({ stdout: ctx.stdout, out: async () => {} } as unknown as typeof ctx) : ctx;
     try {
@@ -182,4 +185,19 @@ async function exportImage(
   } finally {
     await client.request('DELETE', `/images/${id}`).then((r) => r.resume(), () => {});
   }
+}
+
+async function* countBytes(src: AsyncIterable<Uint8Array>, done: (n: number) => Promise<void>): AsyncGenerator<Uint8Array> {
+  let n = 0;
+  for await (const chunk of src) { n += chunk.length; yield chunk; }
+  await done(n);
+}
+
+/** go-units HumanSize: decimal units, four significant digits ("2.048kB", "54.29MB", "512B"). */
+export function humanSize(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
 }
