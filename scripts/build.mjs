@@ -26,6 +26,19 @@ const common = {
   external: ['usocket', 'dockerode'],
 };
 
+// commander loads node:child_process (and with it dgram, net …) at start-up for executable sub-commands, which
+// berth never uses: spawn is looked up when called instead. Left as it is if a commander release changes the line.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, ({ path }) => ({
+      loader: 'js',
+      contents: readFileSync(path, 'utf8').replace("const childProcess = require('node:child_process');",
+        "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };"),
+    }));
+  },
+};
+
 /** esbuild options of the CLI bundle (CommonJS: see above). */
 function cliOptions(outfile) {
   return {
@@ -33,6 +46,7 @@ function cliOptions(outfile) {
     entryPoints: [join(REPO, 'src/cli/main.ts')],
     outfile,
     format: 'cjs',
+    plugins: [lazyChildProcess],
     // CommonJS has no import.meta: the few uses (finding dist/berthd.mjs and dist/berth-registry.mjs beside the
     // bundle) read the bundle's own URL, made from __filename, which both bin/berth.js and node provide.
     define: { 'import.meta.url': '__berthBundleUrl' },
