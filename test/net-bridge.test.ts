@@ -154,6 +154,12 @@ test('-p CONTAINERPORT picks a host port from the ephemeral range; port and ps s
   const dup = await k(['run', '-d', '--name', 'rp3', '-p', `${hostPort}:80`, 'busybox', 'sleep', '60']);
   assert.notEqual(dup.code, 0);
   assert.match(dup.stderr, new RegExp(`Bind for 0\\.0\\.0\\.0:${hostPort} failed: port is already allocated`));
+  // ps --filter publish= (host ports) / expose= (container ports), ranges and protocols
+  const rpId = (await k(['inspect', '-f', '{{.Id}}', 'rp'])).stdout.trim().slice(0, 12);
+  assert.equal((await k(['ps', '-q', '-f', `publish=${hostPort}`])).stdout, `${rpId}\n`);
+  assert.equal((await k(['ps', '-q', '-f', `publish=${hostPort}/udp`])).stdout, '');
+  assert.equal((await k(['ps', '-q', '-f', 'expose=81', '-f', 'name=rp'])).stdout, `${rpId}\n`);
+  assert.equal((await k(['ps', '-q', '-f', 'expose=1-79'])).stdout, '');
   assert.equal((await k(['rm', '-f', 'rp', 'rp2'])).code, 0);
   await k(['rm', '-f', 'rp3']);
 });

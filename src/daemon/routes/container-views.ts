@@ -7,7 +7,7 @@ import type { Context } from '../router.ts';
 import type { Services } from '../services.ts';
 import { containerStore, onLoad, stateOf, type ContainerRecord } from './container-store.ts';
 import { dockerContainerInspect, psCommand } from './container-inspect.ts';
-import { networkSettings, portSummaries, netOf } from './network-views.ts';
+import { networkSettings, portSummaries, netOf, portFilter } from './network-views.ts';
 import { healthOf, healthSuffix, healthMatches } from './health.ts';
 
 const ZERO = '0001-01-01T00:00:00Z';
@@ -94,6 +94,8 @@ function matches(r: ContainerRecord, st: ContainerState, f: Map<string, string[]
     && any('ancestor', (v) => r.ImageName === v || r.Image === v || r.Image.startsWith(`sha256:${v}`))
     && any('health', (v) => healthMatches(r.Id, v))
     && any('network', (v) => Object.entries(netOf(r).endpoints).some(([n, e]) => n === v || e.NetworkID.startsWith(v)) || r.HostConfig.NetworkMode === v)
+    && any('publish', (v) => portFilter(r, st.status === 'running' || st.status === 'paused', 'publish', v))
+    && any('expose', (v) => portFilter(r, st.status === 'running' || st.status === 'paused', 'expose', v))
     && (f.get('label') ?? []).every((l) => { const [k, val] = l.split('=', 2); const have = (r.Config.Labels ?? {})[k!]; return val === undefined ? have !== undefined : have === val; });
 }
 

@@ -100,3 +100,16 @@ export function networkSettings(r: ContainerRecord, running: boolean): Record<st
 function blank(): Endpoint {
   return { NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', Aliases: null, DNSNames: null };
 }
+
+/**
+ * `ps --filter publish=` / `expose=`: "80", "80/tcp", "8000-8080/udp" against the host ports published (while
+ * running, as docker reads NetworkSettings.Ports) or the container ports exposed (its config).
+ */
+export function portFilter(r: ContainerRecord, running: boolean, kind: 'publish' | 'expose', v: string): boolean {
+  const [range = '', proto] = v.split('/');
+  const [a, b = a] = range.split('-').map(Number);
+  if (!Number.isInteger(a) || !Number.isInteger(b)) return false;
+  const hit = (port: number | undefined, type: string) => port !== undefined && port >= a! && port <= b! && (!proto || type === proto);
+  if (kind === 'publish') return portSummaries(r, running).some((p) => p.IP !== undefined && hit(p.PublicPort, p.Type));
+  return exposedKeys(r).some((k) => { const [p, t = 'tcp'] = k.split('/'); return hit(Number(p), t); });
+}
