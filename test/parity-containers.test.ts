@@ -276,20 +276,18 @@ test('docker top, stats --no-stream --format, volume ls/inspect/prune, events --
   await same(['events', '--since', String(since), '--until', until, '--filter', 'container=e1', '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.image}}'], noNet);
   await same(['events', '--since', String(since), '--until', until, '--filter', 'type=container', '--filter', 'event=die', '--filter', 'container=e1', '--format', '{{json .Actor.Attributes}}'], noNet);
   await same(['events', '--since', String(since), '--until', until, '--filter', 'container=e1'], noNet);
-  // stop and kill: the stop signal and SIGKILL as kill events with signal numbers, die with 143/137. (berth logs
-  // "stop" a moment before "die"; dockerd after: the stop is compared as a set of events)
+  // stop and kill: the stop signal and SIGKILL as kill events with signal numbers, die with 143/137. berth logs
+  // "stop" a moment before "die" (dockerd after), so these are compared as a set; run's order is checked above
   const since2 = String(Math.floor(Date.now() / 1000) - 1);
   await same(['run', '-d', '--init', '--network', 'none', '--name', 'e2', 'app:1', 'sleep', '100']);
   await same(['stop', 'e2']);
-  const until2 = String(Math.floor(Date.now() / 1000) + 1);
   await same(['start', 'e2']);
   await same(['kill', 'e2']);
   await exitedBoth('e2');
   await same(['rm', 'e2']);
-  const until3 = String(Math.floor(Date.now() / 1000) + 1);
+  const until2 = String(Math.floor(Date.now() / 1000) + 1);
   const fmt = ['--filter', 'container=e2', '--format', '{{.Type}} {{.Action}} {{json .Actor.Attributes}}'];
   await same(['events', '--since', since2, '--until', until2, ...fmt], (x) => noNet(x).split('\n').sort().join('\n'));
-  await same(['events', '--since', until2, '--until', until3, ...fmt], noNet);
 });
 
 test('errors and exit codes: unknown containers, name conflicts, stop/kill/pause of stopped containers', { skip }, async () => {
