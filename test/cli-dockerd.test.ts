@@ -41,7 +41,7 @@ test('build: context with .dockerignore, tags, labels, -f, -q, --iidfile, stdin,
 
   const b = await berth(['build', '-t', 'built:1', '-t', 'built:2', '--label', 'extra=1', ctxDir], { env });
   assert.equal(b.code, 0, b.stderr);
-  assert.match(b.stdout, /^Step 1\/4 : FROM bb:base\n/);
+  assert.match(b.stdout, /^Sending build context to Docker daemon  [\d.]+[kM]?B\r\r\nStep 1\/4 : FROM bb:base\n/);
   assert.match(b.stdout, /Successfully built [0-9a-f]{12}\nSuccessfully tagged built:1\nSuccessfully tagged built:2\n$/);
   const ls = await run(DOCKER, ['run', '--rm', '--network', 'none', 'built:1', 'find', '/ctx', '-type', 'f'], { env });
   assert.equal(ls.code, 0, ls.stderr);
