@@ -1,8 +1,10 @@
 // gunzip + sha256 of gzip layers on a worker thread, so the diffID of a downloading layer is computed on the
 // other core while the main thread receives, hashes and stores the compressed bytes (measured on 2 cores:
 // 4 × 64 MB pulled in ~1.9–2.4 s with both hashes on the main thread, see bench/pushpull.ts).
-// One worker serves every layer in flight (streams keyed by id) and ends after a few idle seconds: a worker per
-// layer cost an isolate start-up (~40 ms of CPU) and ~20 MB of memory each.
+// Workers are kept for the next layers (streams keyed by id; up to POOL of them, a new stream goes to the least
+// busy, one is started while every worker has a stream) and end after a few idle seconds: a fresh worker per
+// layer cost an isolate start-up (~40 ms of CPU) each. Not a single worker for all: layers hash in parallel,
+// and on a loaded machine one thread for three layers gets a third of the CPU share three threads get.
 // The worker's source is inline (eval) so it survives esbuild bundling into a single file. Flow control:
 // write() completes once the worker has less than WINDOW bytes of that stream unprocessed, so memory stays flat.
 import { Worker } from 'node:worker_threads';
@@ -10,7 +12,7 @@ import { Writable } from 'node:stream';
 import type { Digest } from '../digest/index.ts';
 import type { DiffInfo } from './diff.ts';
 
-const WINDOW = 8 << 20;
+const WINDOW = 4 << 20;
 const BATCH = 1 << 20;
 
 // USAGE is src/archive's TarUsage (the layer size docker reports: unpacked bytes as moby's directory.Size
@@ -130,10 +132,12 @@ parentPort.on('message', (m) => {
 interface Stream { onMessage(m: Reply): void; fail(e: unknown): void }
 interface Reply { id: number; ack?: number; done?: boolean; digest?: string; size?: number; error?: string; code?: string }
 
-/** The shared worker: started on first use, ended when no stream has been open for IDLE_MS. */
+/** Workers end when no stream has been open on them for IDLE_MS. */
 const IDLE_MS = 5000;
+const POOL = 3;
 interface Shared { w: Worker; streams: Map<number, Stream>; idle?: NodeJS.Timeout }
-let shared: Shared | undefined;
+const pool: Shared[] = [];
+const byStream = new Map<number, Shared>();
 let nextId = 1;
 
 function start(): Shared {
@@ -142,7 +146,8 @@ function start(): Shared {
   const me: Shared = { w, streams: new Map() };
   w.on('message', (m: Reply) => me.streams.get(m.id)?.onMessage(m));
   const dead = (e: unknown) => {
-    if (shared === me) shared = undefined;
+    const i = pool.indexOf(me);
+    if (i >= 0) pool.splice(i, 1);
     for (const x of me.streams.values()) x.fail(e);
     me.streams.clear();
   };
@@ -152,16 +157,22 @@ function start(): Shared {
 }
 
 function attach(id: number, st: Stream): Worker {
-  const me = shared ?? (shared = start());
+  let me = pool.reduce<Shared | undefined>((a, b) => (!a || b.streams.size < a.streams.size ? b : a), undefined);
+  if (!me || (me.streams.size > 0 && pool.length < POOL)) pool.push(me = start());
   if (me.idle) { clearTimeout(me.idle); me.idle = undefined; }
   me.streams.set(id, st);
+  byStream.set(id, me);
   return me.w;
 }
 
 function detach(id: number): void {
-  const me = shared;
+  const me = byStream.get(id);
+  byStream.delete(id);
   if (!me || !me.streams.delete(id) || me.streams.size) return;
-  me.idle = setTimeout(() => { if (shared === me && !me.streams.size) { shared = undefined; void me.w.terminate(); } }, IDLE_MS);
+  me.idle = setTimeout(() => {
+    const i = pool.indexOf(me);
+    if (i >= 0 && !me.streams.size) { pool.splice(i, 1); void me.w.terminate(); }
+  }, IDLE_MS);
   me.idle.unref();
 }
 
