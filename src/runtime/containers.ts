@@ -50,8 +50,8 @@ export class Runtime {
   readonly timings?: TimingSink;
   private readonly mounter: Mounter;
   private readonly seccomp: SeccompCache;
-  /** Exits being recorded: concurrent inspects (the exit monitor and a wait request) share one. */
-  private readonly exiting = new Map<string, Promise<ContainerState>>();
+  /** Exits just recorded (see exited()): concurrent inspects (the exit monitor, a wait request) share one. */
+  private readonly exiting = new Map<string, { state: ContainerState; persisted: Promise<void> }>();
   /** Removals finishing in the background (see delete()). */
   private readonly cleanups = new Set<Promise<void>>();
 
@@ -163,6 +163,8 @@ export class Runtime {
   }
 
   private async mountRootfs(id: string, mounts: Mount[]): Promise<void> {
+    // an exit still being recorded unmounts the rootfs: let it finish first
+    await this.exiting.get(id)?.persisted;
     const target = this.rootfs(id);
     if (await isMountpoint(target)) return;
     await this.mounter.mountAll(mounts, target);
@@ -195,23 +197,15 @@ export class Runtime {
     return s;
   }
 
-  /** Records an exit once: callers that see the exit file at the same time share the first one's work. */
-  private exited(s: ContainerState, code: number, error = ''): Promise<ContainerState> {
-    let p = this.exiting.get(s.id);
-    if (!p) {
-      p = this.markExited(s, code, error).finally(() => this.exiting.delete(s.id));
-      this.exiting.set(s.id, p);
-    }
-    return p.then((st) => ({ ...st }));
-  }
-
-  private async markExited(s: ContainerState, code: number, error = ''): Promise<ContainerState> {
-    const t = steps(this.timings, 'exited', s.id);
-    if (this.timings) {
-      // how long after conmon wrote the exit file the exit was noticed (exit detection latency)
-      const st = await stat(this.exitFile(s.id)).catch(() => undefined);
-      if (st) this.timings(`exit ${s.id.slice(0, 12)}: noticed ${(Date.now() - st.mtimeMs).toFixed(1)} ms after the exit file`);
-    }
+  /**
+   * Records an exit once. The state is final at once; writing it and unmounting the rootfs follow (wait() and
+   * a remount await them, inspect() does not): until then, and a while after (an inspect that read the record
+   * just before it was written), every caller gets the same state instead of recording the exit again.
+   */
+  private exited(s: ContainerState, code: number, error = ''): ContainerState {
+    const cur = this.exiting.get(s.id);
+    if (cur) return { ...cur.state };
+    if (this.timings) void this.noteExitLatency(s.id);
     s.status = 'exited';
     s.exitCode = code;
     s.oomKilled = existsSync(bundleFiles(this.dir(s.id)).oom);
@@ -219,14 +213,28 @@ export class Runtime {
     s.error = error;
     s.pid = 0;
     if (s.finishedAt === ZERO_TIME) s.finishedAt = new Date().toISOString();
-    await this.save(s);
-    t.mark('save');
-    // docker unmounts an ended container's rootfs; start() and mountedRootfs() mount it again. Detached: the
-    // kernel finishes an overlay unmount (flushing it) in the background instead of on `run --rm`'s path.
-    await this.mounter.umount(this.rootfs(s.id), { detach: true }).catch(() => {});
-    t.mark('umount');
-    t.done();
-    return s;
+    const t = steps(this.timings, 'exited', s.id);
+    const persisted = (async () => {
+      await this.save(s);
+      t.mark('save');
+      // docker unmounts an ended container's rootfs; start() and mountedRootfs() mount it again. Detached: the
+      // kernel finishes an overlay unmount (flushing it) in the background.
+      await this.mounter.umount(this.rootfs(s.id), { detach: true }).catch(() => {});
+      t.mark('umount');
+      t.done();
+    })().catch(() => { /* removed meanwhile */ });
+    const entry = { state: { ...s }, persisted };
+    this.exiting.set(s.id, entry);
+    void persisted.then(() => {
+      setTimeout(() => { if (this.exiting.get(s.id) === entry) this.exiting.delete(s.id); }, 5000).unref();
+    });
+    return { ...s };
+  }
+
+  /** Debug timing: how long after conmon wrote the exit file the exit was noticed. */
+  private async noteExitLatency(id: string): Promise<void> {
+    const st = await stat(this.exitFile(id)).catch(() => undefined);
+    if (st) this.timings?.(`exit ${id.slice(0, 12)}: noticed ${(Date.now() - st.mtimeMs).toFixed(1)} ms after the exit file`);
   }
 
   /** The rootfs path, mounted again first when the container has exited (docker cp/export of a stopped one). */
@@ -244,6 +252,7 @@ export class Runtime {
     if (s.status === 'running' || s.status === 'paused') return s;
     if (s.status === 'exited') {
       await this.mountRootfs(id, s.mounts ?? []);
+      this.exiting.delete(id);
       await runtimeCli(this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), ['delete', '--force', id]).catch(() => {});
       await rm(this.exitFile(id), { force: true });
       await rm(bundleFiles(this.dir(id)).oom, { force: true });
@@ -266,13 +275,15 @@ export class Runtime {
    */
   async wait(id: string, signal?: AbortSignal): Promise<ContainerState> {
     const first = await this.inspect(id);
-    if (first.status === 'exited' || first.status === 'dead') return first;
+    if (first.status === 'exited' || first.status === 'dead') { await this.exiting.get(id)?.persisted; return first; }
     let last = first;
     // an abort that fired while the first inspect ran (stop with -t 0) rejects at once
     await waitUntil(join(this.dir(id), 'exits'), async () => {
       last = await this.inspect(id);
       return last.status === 'exited' || last.status === 'dead';
     }, signal);
+    // as docker's wait: the exit is recorded and the rootfs unmounted when it returns
+    await this.exiting.get(id)?.persisted;
     return last;
   }
 
@@ -360,6 +371,7 @@ export class Runtime {
       this.cleanups.add(rest);
       void rest.finally(() => this.cleanups.delete(rest));
     }
+    this.exiting.delete(id);
     t.mark('rename');
     t.done();
   }

@@ -80,7 +80,12 @@ async function relay(ctx: Context | HijackContext, out: Writable, input: Readabl
   const tty = st.tty;
   const want = { stdout: ctx.bool('stdout'), stderr: ctx.bool('stderr') };
   const live = ctx.bool('stream') && st.status !== 'exited' && st.status !== 'dead';
-  const att = live ? await s.runtime.attach(r.Id) : undefined;
+  // `docker run` without -i attaches for output before it starts the container: that output is exactly the
+  // log from its first byte, so it is followed from the log file (ended by the exit) instead of through conmon's
+  // attach socket, which needs the relay process spawned (5–12 ms on run's critical path; see runtime/relay.ts).
+  // With stdin, a tty, a log that rotates (max-size) or a running container, the socket it is.
+  const fromLog = live && !input && !tty && st.status === 'created' && !ctx.bool('logs') && !st.logSizeMax;
+  const att = live && !fromLog ? await s.runtime.attach(r.Id) : undefined;
   // dockerd logs an attach event for every attach (docker run's included), before start
   s.events.publish({ Type: 'container', Action: 'attach', id: r.Id, attributes: { ...(r.Config.Labels ?? {}), image: r.ImageName, name: r.Name.slice(1) } });
   if ('upgrade' in ctx) ctx.upgrade(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
@@ -93,6 +98,15 @@ async function relay(ctx: Context | HijackContext, out: Writable, input: Readabl
   try {
     if (ctx.bool('logs')) {
       for await (const rec of readLogs(s.runtime.logPath(r.Id), {})) await emit(rec.stream === 'stdout' ? 1 : 2, rec.data);
+    }
+    if (fromLog) {
+      const ac = new AbortController();
+      out.once('close', () => ac.abort());
+      const exited = s.runtime.wait(r.Id, ac.signal);
+      exited.catch(() => {});
+      for await (const rec of readLogs(s.runtime.logPath(r.Id), { follow: true, signal: ac.signal, exited })) {
+        await emit(rec.stream === 'stdout' ? 1 : 2, rec.data);
+      }
     }
     if (att) {
       if (input) {
