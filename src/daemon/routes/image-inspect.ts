@@ -3,7 +3,9 @@
 //   < 1.44  VirtualSize after Size; an image without a created time says 0001-01-01T00:00:00Z
 //   < 1.45  Container and ContainerConfig (the legacy container.Config, every field)
 //   < 1.50  Config as the legacy container.Config (Hostname, AttachStdin, … all present, docker 20.10's order)
-//   ≥ 1.50  Config as docker 28's DockerOCIImageConfig: only the OCI fields that are set
+//   ≥ 1.50  Config as docker 28.3+ sends it: the OCI fields that are set plus eight always-present ones, keys sorted
+//   (below 1.50 docker 28 sends the legacy fields as a sorted map too; berth follows dockerd 20.10's struct order
+//   there, the reference these outputs are checked against)
 //   ≥ 1.48  the target Descriptor
 // GraphDriver is overlay2's: berth's snapshots are overlay layers keyed by chainID, so UpperDir is the top
 // layer's unpacked tree and LowerDir the layers below it, top first, as moby's overlay2 driver reports them.
@@ -55,14 +57,18 @@ export function legacyConfig(raw: Json | null | undefined): Json {
   return out;
 }
 
-/** docker 28's DockerOCIImageConfig: the OCI image-spec ImageConfig fields, then Healthcheck, OnBuild, Shell; all omitempty. */
+/**
+ * docker 28's Config from API 1.50 on (moby's inspectCompatResponse): the DockerOCIImageConfig fields that are set
+ * (OCI ImageConfig, then Healthcheck, OnBuild, Shell), merged into a map with the eight fields that never had
+ * omitempty (moby issue 50134) — and a Go map marshals with its keys sorted.
+ */
 export function ociConfig(raw: Json | null | undefined): Json {
   const c = mapsSorted(raw ?? {});
-  const out: Json = {};
+  const out: Json = { Cmd: null, Entrypoint: null, Env: null, Labels: null, OnBuild: null, User: '', Volumes: null, WorkingDir: '' };
   for (const k of ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'ArgsEscaped', 'Healthcheck', 'OnBuild', 'Shell']) {
     if (!isEmpty(c[k])) out[k] = c[k];
   }
-  return out;
+  return sorted(out) as Json;
 }
 
 /** overlay2's GraphDriver.Data for an image whose layers are `diffIds` (keys sorted, as Go marshals a map). */

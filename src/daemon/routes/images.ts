@@ -36,23 +36,29 @@ function descriptor(v: ImageView): OCIDescriptor {
   return { mediaType: t.mediaType, digest: t.digest, size: t.size };
 }
 
-/** One ImageSummary in the shape the request's API version expects. */
+/**
+ * One ImageSummary in the shape the request's API version expects, keys in moby's (alphabetical, generated) struct
+ * order. Before 1.43 a dangling image lists as `<none>:<none>` / `<none>@<none>` and an empty list is Go's nil
+ * (null); from 1.43 empty lists are [] (moby's router: useNone).
+ */
 export function summary(v: ImageView, version: string, extra: { sharedSize?: number; containers?: number } = {}): ImageSummary {
-  const old = versionBefore(version, '1.44');
-  const out: ImageSummary = {
-    Id: v.id,
-    ParentId: v.parent,
-    RepoTags: old && v.repoTags.length === 0 ? ['<none>:<none>'] : v.repoTags,
-    RepoDigests: old && v.repoDigests.length === 0 ? ['<none>@<none>'] : v.repoDigests,
-    Created: v.created,
-    Size: v.size,
-    SharedSize: extra.sharedSize ?? -1,
-    Labels: v.labels,
+  const useNone = versionBefore(version, '1.43');
+  const dangling = v.repoTags.length === 0 && v.repoDigests.length === 0;
+  const list = (xs: string[], none: string) => (useNone ? (dangling ? [none] : xs.length ? xs : null) : xs);
+  const out = {
     Containers: extra.containers ?? -1,
+    Created: v.created,
+    Id: v.id,
+    Labels: v.labels,
+    ParentId: v.parent,
+    ...(!versionBefore(version, '1.48') ? { Descriptor: descriptor(v) } : {}),
+    RepoDigests: list(v.repoDigests, '<none>@<none>'),
+    RepoTags: list(v.repoTags, '<none>:<none>'),
+    SharedSize: extra.sharedSize ?? -1,
+    Size: v.size,
+    ...(versionBefore(version, '1.44') ? { VirtualSize: v.size } : {}),
   };
-  if (old) out.VirtualSize = v.size;
-  if (!versionBefore(version, '1.48')) out.Descriptor = descriptor(v);
-  return out;
+  return out as ImageSummary;
 }
 
 const listCaches = new WeakMap<Services, GenerationCache>();
@@ -78,12 +84,7 @@ function listImages(ctx: Context): ImageSummary[] {
   const legacy = ctx.query.get('filter');
   if (legacy) f.set('reference', [...(f.get('reference') ?? []), legacy]);
   const views = images(ctx.services).list({ all: ctx.bool('all'), filters: filtersRecord(f) });
-  const digests = ctx.bool('digests') || !versionBefore(ctx.version, '1.42');
-  return views.map((v) => {
-    const s = summary(v, ctx.version);
-    if (!digests) s.RepoDigests = versionBefore(ctx.version, '1.44') ? ['<none>@<none>'] : [];
-    return s;
-  });
+  return views.map((v) => summary(v, ctx.version));
 }
 
 function rfc3339(ms: number): string {

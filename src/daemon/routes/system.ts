@@ -4,6 +4,7 @@
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { versionBefore } from '../version.ts';
 import { invalidArgument } from '../../errors/index.ts';
 import { API_VERSION, MIN_API_VERSION, type SystemVersion, type SystemInfo, type SystemDf } from '../../api/index.ts';
 import type { Router, Context } from '../router.ts';
@@ -124,6 +125,8 @@ async function df(ctx: Context): Promise<void> {
   const out: SystemDf = { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] };
   if (!types.size || types.has('image')) await systemDf(ctx, out);
   for (const hook of ctx.services.hooks.df) await hook(out, types);
+  // dockerd 20.10 (API < 1.42) still sent the deprecated BuilderSize
+  if (versionBefore(ctx.version, '1.42')) (out as SystemDf & { BuilderSize?: number }).BuilderSize = 0;
   ctx.json(out);
 }
 
