@@ -23,7 +23,7 @@ import { runtimeStatus, generateSpec, resolveUser } from '../src/runtime/index.t
 import { digestTar } from '../src/archive/index.ts';
 
 const DOCKER = '/usr/local/bin/docker';
-const BERTH = join(REPO, 'dist', 'berth.mjs');
+const BERTH = join(REPO, 'bin', 'berth.js'); // the npm bin: the CLI bundle with its code cache
 const P = 50;
 
 export default async function (args: string[]): Promise<void> {
