@@ -94,7 +94,7 @@ export default async function (args: string[]): Promise<void> {
   try {
     await importBusybox(d);
     const env = { ...process.env, BERTH_HOST: d.host };
-    berth = await measure(() => sh(process.execPath, ['dist/berth.mjs', 'build', '-q', '-t', 'bench:latest', ctx], { env }), edit, runs);
+    berth = await measure(() => sh(process.execPath, ['bin/berth.js', 'build', '-q', '-t', 'bench:latest', ctx], { env }), edit, runs);
   } finally {
     await d.stop();
   }
