@@ -8,7 +8,7 @@ import { defaultDataRoot } from '../layout/index.ts';
 import { unavailable } from '../errors/index.ts';
 import type { EngineClient } from '../api/index.ts';
 
-/** dist/berthd.mjs beside the bundled CLI (dist/berth.mjs); from sources, the repository's dist/. */
+/** dist/berthd.mjs beside the bundled CLI (dist/berth.cjs); from sources, the repository's dist/. */
 export function daemonEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   for (const p of [join(here, 'berthd.mjs'), join(here, '../../dist/berthd.mjs'), join(here, '../dist/berthd.mjs')]) {

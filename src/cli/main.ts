@@ -1,4 +1,4 @@
-// The `berth` entry (bundled to dist/berth.mjs, loaded by bin/berth.js). Keep the top level light:
+// The `berth` entry (bundled to dist/berth.cjs, run by bin/berth.js with a V8 code cache). Keep the top level light:
 // start-up time is part of every command (`berth version` ≤ 120 ms end to end).
 import { main } from './cli.ts';
 
