@@ -33,7 +33,8 @@ export async function prepareBuild(o: {
   const q = parseBuildQuery(o.query);
   await mkdir(o.layout.tmp, { recursive: true });
   const work = await mkdtemp(join(o.layout.tmp, 'ctx-'));
-  const cleanup = () => rm(work, { recursive: true, force: true });
+  let received: LazyContext | undefined;
+  const cleanup = () => { received?.close(); return rm(work, { recursive: true, force: true }); };
   let context: LazyContext;
   try {
     context = await LazyContext.receive(o.body, work, {
@@ -43,6 +44,7 @@ export async function prepareBuild(o: {
     await cleanup();
     throw e;
   }
+  received = context;
   return {
     run: (write) => o.builder.build({
       ...q.options, context, pull: q.pull, networkMode: q.networkMode, cacheFrom: q.cacheFrom, secrets: o.secrets, signal: o.signal, onEvent: write,

@@ -7,7 +7,7 @@
 // source's path, hardlinks, devices, directories without their own entry) returns undefined: the caller then
 // extracts and works on disk as before. Memory: the index only (one small record per entry).
 import type { Readable } from 'node:stream';
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { chmod, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -22,6 +22,8 @@ import { contextRelative, type SourceInfo } from './copy.ts';
 import { dirHash, sourcesHash, tarsumHasher } from './tarsum.ts';
 
 const ROOT_MODE = 0o755;
+/** Files up to this size are read from the context tar synchronously (see read()). */
+const SYNC_READ = 256 * 1024;
 
 interface IndexEntry {
   type: EntryType;
@@ -206,6 +208,7 @@ const pad = (n: number): number => (BLOCK - (n % BLOCK)) % BLOCK;
 
 export class LazyContext {
   private extracted?: Promise<string>;
+  private fd?: number;
   private readonly children = new Map<string, string[]>();
 
   private constructor(
@@ -302,6 +305,11 @@ export class LazyContext {
     // directory()), and the index says so, so digests of `COPY . …` agree either way.
     if (!index.has('.')) index.set('.', { type: 'dir', mode: ROOT_MODE, size: 0, mtime: Date.now() / 1000 });
     return new LazyContext(tarPath, workDir, index, dockerfile, dockerfilePath, ignore, opts.dockerfile);
+  }
+
+  /** Releases the descriptor read() keeps open. Safe to call twice; read() reopens if used again. */
+  close(): void {
+    if (this.fd !== undefined) { closeSync(this.fd); this.fd = undefined; }
   }
 
   /** The context as a directory (extracted on first call, ignore file applied as receiveContext does). */
@@ -412,6 +420,20 @@ export class LazyContext {
     const e = this.index.get(rel);
     if (!e || e.type !== 'file' || e.offset === undefined) throw invalidArgument(`${rel}: not a file of the build context`);
     if (e.size === 0) return;
+    if (e.size <= SYNC_READ) {
+      // Small files (the many of a source tree) in one synchronous positioned read from the page cache: a read
+      // stream per file cost several thread-pool round trips each (~1 s for 2,000 files under load)
+      // (one descriptor kept for all of them; close() releases it)
+      const buf = Buffer.allocUnsafe(e.size);
+      this.fd ??= openSync(this.tarPath, 'r');
+      for (let done = 0; done < e.size;) {
+        const n = readSync(this.fd, buf, done, e.size - done, e.offset + done);
+        if (n === 0) throw truncated();
+        done += n;
+      }
+      yield buf;
+      return;
+    }
     yield* createReadStream(this.tarPath, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
   }
 
