@@ -72,6 +72,16 @@ test('--health-*: starting → unhealthy → healthy, ps status and filter, even
   const n = (await health('hc'))!.Log.at(-1)!.End;
   await new Promise((res) => setTimeout(res, 400)); // four intervals: no probe may run in them
   assert.equal((await health('hc'))!.Log.at(-1)!.End, n);
+  // as dockerd: a stopped container reads unhealthy, a started one starting again, the results kept
+  const down = (await health('hc'))!;
+  assert.deepEqual([down.Status, down.Log.length], ['unhealthy', 5]);
+  assert.equal((await k(['start', 'hc'])).code, 0);
+  const up = (await health('hc'))!;
+  assert.deepEqual([up.Status, up.FailingStreak, up.Log.length], ['starting', 0, 5]);
+  await until('hc', (h) => h.Status === 'healthy' && h.Log.at(-1)!.End !== n, 'healthy again after start');
+  // each probe is an exec in events, as dockerd's
+  const ex = await k(['events', '--since', since, '--until', String(Math.floor(Date.now() / 1000) + 1), '--filter', 'container=hc', '--format', '{{.Action}}']);
+  assert.match(ex.stdout, /^exec_create: \/bin\/sh -c cat \/tmp\/ok\nexec_start: \/bin\/sh -c cat \/tmp\/ok\nexec_die\n/m);
 });
 
 test('image HEALTHCHECK is used; --no-healthcheck disables it; a probe past --health-timeout fails', { skip, timeout: 90_000 }, async () => {

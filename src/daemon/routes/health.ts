@@ -4,8 +4,9 @@
 // (runtime/health.ts has the rules), kept in <container dir>/health.json so inspect and ps show it across a
 // berthd restart; a change of status publishes docker's `health_status: <status>` event.
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { readJSON, atomicWriteJSON } from '../../fsutil/index.ts';
-import { applyResult, mergeHealth, probeDelay, runProbe, HEALTH_DEFAULTS, type Health, type HealthConfig } from '../../runtime/index.ts';
+import { applyResult, mergeHealth, probeArgs, probeDelay, runProbe, HEALTH_DEFAULTS, type Health, type HealthConfig } from '../../runtime/index.ts';
 import type { Router } from '../router.ts';
 import type { Services } from '../services.ts';
 import { onLoad, stateOf, type ContainerRecord } from './container-store.ts';
@@ -54,7 +55,9 @@ async function startMonitor(s: Services, r: ContainerRecord, resume: boolean): P
   const st = await stateOf(s, r.Id);
   if (st.status !== 'running' && st.status !== 'paused') return;
   const startedAt = Date.parse(st.startedAt) || Date.now();
-  let health: Health = (resume ? await readJSON<Health>(file(s, r.Id)) : undefined) ?? { Status: 'starting', FailingStreak: 0, Log: [] };
+  // dockerd: a start begins again at "starting" but keeps the earlier results in Log
+  const recorded = await readJSON<Health>(file(s, r.Id));
+  let health: Health = (resume ? recorded : undefined) ?? { Status: 'starting', FailingStreak: 0, Log: recorded?.Log ?? [] };
   healths.set(r.Id, health);
   if (!resume) await atomicWriteJSON(file(s, r.Id), health).catch(() => {});
   let stopped = false;
@@ -66,7 +69,13 @@ async function startMonitor(s: Services, r: ContainerRecord, resume: boolean): P
     if (stopped || !now || (now.status !== 'running' && now.status !== 'paused')) return;
     // a paused container is not probed (the probe would hang in the frozen cgroup)
     if (now.status === 'running') {
+      // dockerd runs the probe as an exec and says so in events
+      const attrs = { ...(r.Config.Labels ?? {}), image: r.ImageName, name: r.Name.slice(1), execID: randomBytes(32).toString('hex') };
+      const cmd = probeArgs(cfg.Test ?? []).join(' ');
+      s.events.publish({ Type: 'container', Action: `exec_create: ${cmd}`, id: r.Id, attributes: attrs });
+      s.events.publish({ Type: 'container', Action: `exec_start: ${cmd}`, id: r.Id, attributes: attrs });
       const res = await runProbe(s.runtime, r.Id, now.runtime, cfg.Test ?? [], cfg.Timeout ? cfg.Timeout / 1e6 : HEALTH_DEFAULTS.timeout);
+      s.events.publish({ Type: 'container', Action: 'exec_die', id: r.Id, attributes: { ...attrs, exitCode: String(res.ExitCode) } });
       if (stopped) return;
       const next = applyResult(health, res, cfg, startedAt);
       if (next.Status !== health.Status) {
@@ -89,7 +98,14 @@ async function startMonitor(s: Services, r: ContainerRecord, resume: boolean): P
 function stopMonitor(s: Services, id: string, forget: boolean): void {
   monitors.get(s)?.get(id)?.stop();
   monitors.get(s)?.delete(id);
-  if (forget) healths.delete(id);
+  if (forget) { healths.delete(id); return; }
+  // dockerd marks a stopped container's health unhealthy (no event), results kept
+  const h = healths.get(id);
+  if (h) {
+    const stopped: Health = { ...h, Status: 'unhealthy' };
+    healths.set(id, stopped);
+    void atomicWriteJSON(file(s, id), stopped).catch(() => {});
+  }
 }
 
 onLoad.push(async (s, store) => {
