@@ -27,6 +27,10 @@ export class SyncBatcher {
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
+  /** The directories of batches started (syncing or queued), those dropped meanwhile, and the marker writes. */
+  private readonly claimed = new Set<string>();
+  private readonly dropped = new Set<string>();
+  private marking: Promise<unknown> | undefined;
 
   constructor(private readonly fsDir: string, private readonly delayMs = 2000) {}
 
@@ -38,10 +42,14 @@ export class SyncBatcher {
     this.timer.unref(); // a stopping daemon does not wait: unmarked snapshots are merely re-unpacked after a crash
   }
 
-  /** Forgets `dir` (about to be removed) and waits for a batch that may be marking it, so none writes into it. */
+  /**
+   * Forgets `dir` (about to be removed) so no marker is written into it: a batch still syncing skips it, one
+   * already writing its markers is waited for (quick; the sync itself, which can take seconds, is not).
+   */
   async drop(dir: string): Promise<void> {
     this.pending.delete(dir);
-    await this.running;
+    if (this.claimed.has(dir)) this.dropped.add(dir);
+    await this.marking;
   }
 
   /** Syncs now and marks what was pending; resolves when done (errors leave snapshots unmarked). */
@@ -50,9 +58,16 @@ export class SyncBatcher {
     const dirs = [...this.pending];
     this.pending.clear();
     if (!dirs.length) return this.running;
+    for (const d of dirs) this.claimed.add(d);
     this.running = this.running.then(async () => {
-      await new Promise<void>((resolve, reject) => execFile('sync', ['-f', this.fsDir], (e) => (e ? reject(e) : resolve())));
-      await Promise.all(dirs.map((d) => writeFile(join(d, SYNCED_MARKER), '').catch(() => { /* removed meanwhile */ })));
+      try {
+        await new Promise<void>((resolve, reject) => execFile('sync', ['-f', this.fsDir], (e) => (e ? reject(e) : resolve())));
+        this.marking = Promise.all(dirs.filter((d) => !this.dropped.has(d)).map((d) => writeFile(join(d, SYNCED_MARKER), '').catch(() => { /* gone */ })));
+        await this.marking;
+      } finally {
+        this.marking = undefined;
+        for (const d of dirs) { this.claimed.delete(d); this.dropped.delete(d); }
+      }
     }).catch(() => { /* no sync(1) or it failed: the snapshots stay unmarked, hence re-unpacked after a crash */ });
     return this.running;
   }
