@@ -155,7 +155,8 @@ async function body(s: Services, n: { name: string; id: string; driver: string; 
   }
   return {
     Name: n.name, Id: n.id, Created: n.created ?? '0001-01-01T00:00:00Z', Scope: 'local', Driver: n.driver, EnableIPv4: true, EnableIPv6: false,
-    IPAM: { Driver: 'default', Options: null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },
+    // dockerd: Options {} for a network created through the API, null for the built-in ones
+    IPAM: { Driver: 'default', Options: n.labels ? {} : null, Config: n.subnet ? [{ Subnet: n.subnet, Gateway: n.gateway }] : [] },
     Internal: !!n.internal, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
     Containers: containers, Options: n.options ?? {}, Labels: n.labels ?? {},
   };
@@ -174,8 +175,8 @@ async function all(s: Services): Promise<Record<string, unknown>[]> {
         'com.docker.network.bridge.name': b.bridge, 'com.docker.network.driver.mtu': '1500',
       },
     }),
-    body(s, { name: 'host', id: HOST_ID, driver: 'host' }),
-    body(s, { name: 'none', id: NONE_ID, driver: 'null' }),
+    body(s, { name: 'host', id: HOST_ID, driver: 'host', created: new Date(s.startedAt).toISOString() }),
+    body(s, { name: 'none', id: NONE_ID, driver: 'null', created: new Date(s.startedAt).toISOString() }),
     ...st.user.map((u) => body(s, { ...u, driver: 'bridge' })),
   ]);
 }
