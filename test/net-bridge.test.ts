@@ -175,6 +175,8 @@ test('-P publishes the image EXPOSEs; -p 99999:80 is refused with docker\'s mess
   const bad = await k(['run', '-p', '99999:80', 'busybox', 'true']);
   assert.equal(bad.code, 125);
   assert.match(bad.stderr, /invalid hostPort: 99999/);
+  const bbad = await berth(['run', '-p', '99999:80', 'busybox', 'true'], { env: d.dockerEnv });
+  assert.deepEqual([bbad.code, bbad.stderr.replace(/\bberth\b/g, 'docker')], [bad.code, bad.stderr]);
   assert.equal((await k(['ps', '-aq', '-f', 'status=created'])).stdout, '');
 });
 
