@@ -49,7 +49,8 @@ export function summary(v: ImageView, version: string, extra: { sharedSize?: num
     Containers: extra.containers ?? -1,
     Created: v.created,
     Id: v.id,
-    Labels: v.labels,
+    // a nil map in moby's Summary: an image without labels lists null
+    Labels: Object.keys(v.labels ?? {}).length ? v.labels : null,
     ParentId: v.parent,
     ...(!versionBefore(version, '1.48') ? { Descriptor: descriptor(v) } : {}),
     RepoDigests: list(v.repoDigests, '<none>@<none>'),
