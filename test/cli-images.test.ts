@@ -179,7 +179,8 @@ describe('berth image commands vs docker CLI', { skip }, () => {
   test('version and info: server sections as docker shows them', async () => {
     const [bv, dv] = await Promise.all([b(['version']), k(['version'])]);
     assert.equal(bv.code, 0, bv.stderr);
-    const server = (s: string) => s.slice(s.indexOf('\nServer'));
+    // docker's CLI lists Runtimes in Go map order (random from run to run): compare that line sorted
+    const server = (s: string) => s.slice(s.indexOf('\nServer')).replace(/^( Runtimes:)(.*)$/m, (_m, h: string, r: string) => h + r.split(' ').sort().join(' '));
     assert.equal(server(bv.stdout), server(dv.stdout));
     assert.match(bv.stdout, /^Client:\n Version: {11}\d/);
     await same(['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}']);
