@@ -33,18 +33,36 @@ const CONFIG_ORDER = ['Hostname', 'Domainname', 'User', 'AttachStdin', 'AttachSt
   'NetworkDisabled', 'MacAddress', 'OnBuild', 'Labels', 'StopSignal', 'StopTimeout', 'Shell'];
 const goOrder = (k: string) => { const i = CONFIG_ORDER.indexOf(k); return i < 0 ? CONFIG_ORDER.length : i; };
 
+/** An image's Config is docker 28's DockerOCIImageConfig: these fields, all omitempty, in this order. */
+const OCI_ORDER = ['User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal', 'ArgsEscaped',
+  'Healthcheck', 'OnBuild', 'Shell'];
+const goEmpty = (x: unknown): boolean => x === '' || x === false || x === 0 || x === null || x instanceof GoNil
+  || (Array.isArray(x) && x.length === 0) || (typeof x === 'object' && x !== null && Object.keys(x).length === 0);
+
 /**
  * Decoded inspect JSON with Go's typed knowledge attached (see above). Only the top-level object is strict
  * about missing keys (docker's `{{.Nope}}` error); nested objects give <no value>, as the typed path mostly does.
  */
-export function typedView(v: unknown, key = '', top = true): unknown {
+export function typedView(v: unknown, key = '', top = true, image = false): unknown {
   if (v === null) return NIL_MAPS.has(key) ? new GoNil('map') : NIL_SLICES.has(key) ? new GoNil('slice') : null;
   if (Array.isArray(v)) return v.map((x) => typedView(x, '', false));
   if (typeof v !== 'object') return v;
   const o = v as Record<string, unknown>;
   const isGoMap = NIL_MAPS.has(key);
-  for (const k of Object.keys(o)) o[k] = isGoMap ? o[k] : typedView(o[k], k, false);
-  if (key === 'Config' || key === 'ContainerConfig') {
+  // an image's document (it has RootFS) types its Config as docker 28's OCI config, a container's as container.Config
+  const isImage = top && 'RootFS' in o;
+  for (const k of Object.keys(o)) o[k] = isGoMap ? o[k] : typedView(o[k], k, false, isImage);
+  if (key === 'Config' && image) {
+    // {{json .Config}} shows only the OCI fields that are set, in the struct's order; the rest stays readable
+    const entries = Object.entries(o);
+    for (const k of Object.keys(o)) delete o[k];
+    const shown = entries.filter(([k, x]) => OCI_ORDER.includes(k) && !goEmpty(x)).sort(([a], [b]) => OCI_ORDER.indexOf(a) - OCI_ORDER.indexOf(b));
+    for (const [k, x] of shown) o[k] = x;
+    for (const [k, x] of entries) if (!(k in o)) Object.defineProperty(o, k, { value: x, enumerable: false });
+    for (const [k, z] of Object.entries(CONFIG_ZERO)) {
+      if (!(k in o)) Object.defineProperty(o, k, { value: typedView(z, k, false), enumerable: false });
+    }
+  } else if (key === 'Config' || key === 'ContainerConfig') {
     // Go marshals a struct in field order: {{json .Config}} follows container.Config, not the wire's order
     const entries = Object.entries(o);
     for (const k of Object.keys(o)) delete o[k];
