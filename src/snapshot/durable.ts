@@ -2,16 +2,22 @@
 // small-file layer; fsyncing each (or even each big one) would make it far slower than `tar -x`, which syncs
 // nothing. Instead: a committed snapshot records the boot it was made in (meta.json `boot`), and a debounced
 // syncfs(2) of the snapshots' file system (`sync -f`, one for every batch of commits, in the background) is
-// followed by a `synced` marker in each snapshot it covered. A snapshot that is neither marked nor from the
+// followed by marking each snapshot it covered: its meta.json made read-only (a metadata change, not a new
+// file, so a marker can never land in a directory someone is deleting). A snapshot that is neither marked nor from the
 // current boot may have lost file data in a crash: the daemon's start-up cleanup drops it, and it is unpacked
 // again from its verified blob on first use. Within one boot the page cache holds whatever was written, so an
 // unmarked snapshot is only at risk across a crash, which is exactly when the boot ID changes.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
-export const SYNCED_MARKER = 'synced';
+const META = 'meta.json';
+
+/** True when the snapshot in `dir` was marked synced. */
+export async function isSynced(dir: string): Promise<boolean> {
+  try { return ((await stat(join(dir, META))).mode & 0o222) === 0; } catch { return false; }
+}
 
 let boot: string | undefined;
 /** The kernel's boot ID (changes with every boot; "" where /proc does not say). */
@@ -62,7 +68,7 @@ export class SyncBatcher {
     this.running = this.running.then(async () => {
       try {
         await new Promise<void>((resolve, reject) => execFile('sync', ['-f', this.fsDir], (e) => (e ? reject(e) : resolve())));
-        this.marking = Promise.all(dirs.filter((d) => !this.dropped.has(d)).map((d) => writeFile(join(d, SYNCED_MARKER), '').catch(() => { /* gone */ })));
+        this.marking = Promise.all(dirs.filter((d) => !this.dropped.has(d)).map((d) => chmod(join(d, META), 0o444).catch(() => { /* gone */ })));
         await this.marking;
       } finally {
         this.marking = undefined;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, readFile, readdir, mkdir, readlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, readFile, readdir, mkdir, readlink, writeFile, stat, chmod } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -156,20 +156,26 @@ test('durability: commits are synced in a batch and marked; cleanup drops unmark
   }
   await snaps.syncNow();
   const dirOf = (id: Digest) => join(snaps.root, id.slice(7));
-  for (const id of ids) assert.ok(existsSync(join(dirOf(id), 'synced')), `${id} marked`);
+  const synced = async (id: Digest) => ((await stat(join(dirOf(id), 'meta.json'))).mode & 0o222) === 0;
+  for (const id of ids) assert.ok(await synced(id), `${id} marked`);
   const meta = async (id: Digest, change: (m: Record<string, unknown>) => void) => {
-    const m = JSON.parse(await readFile(join(dirOf(id), 'meta.json'), 'utf8'));
+    const p = join(dirOf(id), 'meta.json');
+    const m = JSON.parse(await readFile(p, 'utf8'));
     change(m);
-    await writeFile(join(dirOf(id), 'meta.json'), JSON.stringify(m));
+    const mode = (await stat(p)).mode & 0o777;
+    await chmod(p, 0o644);
+    await writeFile(p, JSON.stringify(m));
+    await chmod(p, mode);
   };
+  const unmark = (id: Digest) => chmod(join(dirOf(id), 'meta.json'), 0o644);
   // a: earlier boot, never synced (torn by a crash?) → dropped; b: earlier boot, synced → kept;
   // c: this boot, not synced yet → kept; d: from before boots were recorded → kept
   await meta(ids[0]!, (m) => { m.boot = 'an-earlier-boot'; });
-  await rm(join(dirOf(ids[0]!), 'synced'));
+  await unmark(ids[0]!);
   await meta(ids[1]!, (m) => { m.boot = 'an-earlier-boot'; });
-  await rm(join(dirOf(ids[2]!), 'synced'));
+  await unmark(ids[2]!);
   await meta(ids[3]!, (m) => { delete m.boot; });
-  await rm(join(dirOf(ids[3]!), 'synced'));
+  await unmark(ids[3]!);
   await snaps.cleanup();
   assert.deepEqual((await snaps.list()).map((s) => s.chainId).sort(), ids.slice(1).sort());
   // a removal waits for a batch that may be marking the snapshot (the marker must not land in a removed dir)

@@ -2,8 +2,8 @@
 //
 // snapshots/
 //   <chain hex>/fs            the layer's files, whiteouts as overlayfs markers (an overlay lowerdir)
-//   <chain hex>/meta.json     SnapshotInfo (written last: a directory without it is not a snapshot)
-//   <chain hex>/synced        the file system was synced after the commit (durable.ts)
+//   <chain hex>/meta.json     SnapshotInfo (written last: a directory without it is not a snapshot);
+//                             read-only once the file system was synced after the commit (durable.ts)
 //   l/<short id> -> ../<chain hex>/fs
 //                             short names so that 100+ lowerdirs fit in one page of mount options (as podman's l/)
 //   .empty/                   the lowerdir of an image without layers
@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { applyLayer } from '../archive/index.ts';
-import { SyncBatcher, bootId, SYNCED_MARKER } from './durable.ts';
+import { SyncBatcher, bootId, isSynced } from './durable.ts';
 import type { Digest } from '../digest/index.ts';
 import { hexOf, parseDigest } from '../digest/index.ts';
 import { chainIds } from '../image/index.ts';
@@ -306,7 +306,7 @@ export class Snapshotter {
       if (!/^[a-f0-9]{64}$/.test(n)) continue;
       const info = await readJSON<SnapshotInfo>(join(this.dir, n, 'meta.json'));
       if (!info) await rm(join(this.dir, n), { recursive: true, force: true });
-      else if (info.boot !== undefined && info.boot !== bootId() && !(await exists(join(this.dir, n, SYNCED_MARKER)))) await this.remove(info.chainId);
+      else if (info.boot !== undefined && info.boot !== bootId() && !(await isSynced(join(this.dir, n)))) await this.remove(info.chainId);
     }
     let links: string[] = [];
     try { links = await readdir(join(this.dir, 'l')); } catch { /* none */ }
@@ -314,10 +314,6 @@ export class Snapshotter {
       try { await stat(join(this.dir, 'l', l)); } catch { await rm(join(this.dir, 'l', l), { force: true }); }
     }
   }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try { await lstat(p); return true; } catch { return false; }
 }
 
 /** 12 base32 characters derived from the chainID: stable (a re-unpack gets the same name) and short. */
