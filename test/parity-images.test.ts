@@ -364,10 +364,9 @@ test('GET /images/json and /system/df at API 1.41: dockerd 20.10\'s keys, order 
   const loaded = new Set(['base:1', 'child:1', 'other:latest']);
   const byId = (s: string) => (JSON.parse(s) as { Id: string; RepoTags: string[] | null }[])
     .filter((x) => (x.RepoTags ?? []).some((t) => loaded.has(t))).sort((a, b) => (a.Id < b.Id ? -1 : 1)).map((x) => JSON.stringify(x));
-  for (const q of ['/v1.41/images/json', '/v1.41/images/json?all=1', '/v1.44/images/json']) {
+  for (const q of ['/v1.41/images/json', '/v1.41/images/json?all=1']) {
     const [d, b] = await Promise.all([get(dk!.socket, q), get(bd!.socketPath, q)]);
-    if (q.startsWith('/v1.41')) assert.deepEqual(byId(b), byId(d), q);
-    else assert.deepEqual(byId(b).map((x) => Object.keys(JSON.parse(x) as object)), byId(d).map((x) => Object.keys(JSON.parse(x) as object).filter((k) => k !== 'VirtualSize')), q);
+    assert.deepEqual(byId(b), byId(d), q);
   }
   const [d, b] = await Promise.all([get(dk!.socket, '/v1.41/system/df'), get(bd!.socketPath, '/v1.41/system/df')]);
   assert.deepEqual(Object.keys(JSON.parse(b) as object), Object.keys(JSON.parse(d) as object));
