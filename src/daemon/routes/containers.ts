@@ -2,7 +2,7 @@
 // list, inspect, delete, rename, resize, top, changes, prune. Streams (attach, logs) are in container-io.ts.
 // The runtime (src/runtime) runs them; container-store.ts keeps docker's record (name, Config, HostConfig).
 import { randomBytes } from 'node:crypto';
-import { invalidArgument, conflict, isKind } from '../../errors/index.ts';
+import { invalidArgument, conflict, isKind, notFound } from '../../errors/index.ts';
 import { constants as osConstants } from 'node:os';
 import {
   DEFAULT_PATH, runtimeStatus, top as topOf, type ContainerState, type MountSpec,
@@ -293,7 +293,14 @@ async function wait(ctx: Context): Promise<void> {
 
 async function lifecycle(ctx: Context, op: 'kill' | 'stop' | 'restart' | 'pause' | 'unpause'): Promise<void> {
   const s = ctx.services;
-  const r = (await containerStore(s)).get(ctx.params.id!);
+  let r: ContainerRecord;
+  try {
+    r = (await containerStore(s)).get(ctx.params.id!);
+  } catch (e) {
+    // moby's kill route wraps every error: "Cannot kill container: NAME: No such container: NAME"
+    if (op === 'kill' && isKind(e, 'NotFound')) throw notFound(`Cannot kill container: ${ctx.params.id}: ${(e as Error).message}`);
+    throw e;
+  }
   const rt = s.runtime;
   const st = await stateOf(s, r.Id);
   const running = st.status === 'running' || st.status === 'paused';
