@@ -294,7 +294,7 @@ test('errors and exit codes: unknown containers, name conflicts, stop/kill/pause
   await same(['create', '--network', 'none', '--name', 'x1', 'app:1', 'true']);
   for (const args of [
     ['create', '--network', 'none', '--name', 'x1', 'app:1'], ['run', '--network', 'none', '--name', 'x1', 'app:1'],
-    ['start', 'nope'], ['stop', 'nope'], ['rm', 'nope'], ['rm', '-f', 'nope'], ['logs', 'nope'], ['inspect', 'nope'],
+    ['start', 'nope'], ['stop', 'nope'], ['kill', 'nope'], ['rm', 'nope'], ['rm', '-f', 'nope'], ['logs', 'nope'], ['inspect', 'nope'],
     ['container', 'inspect', 'nope'], ['restart', 'nope'], ['diff', 'nope'], ['export', 'nope'], ['wait', 'nope'],
     ['stop', 'x1'], ['kill', 'x1'], ['pause', 'x1'], ['unpause', 'x1'], ['attach', 'x1'],
     ['rename', 'x1', 'x1'], ['run', '--network', 'none', '--name', 'bad/name', 'app:1'],
