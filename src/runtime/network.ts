@@ -8,19 +8,21 @@
 // <stateDir>/networks/ctr-<container id>.json  the netavark options used at setup (replayed at teardown)
 // <stateDir>/networks/ports/<proto>-<port>     a published host port → container id, created exclusively, so
 //                                              daemons sharing the host never hand out the same port
+// <stateDir>/networks/keeper-<bridge>.json     the daemon holding a default bridge's keeper (keepAlive)
 // /run/netns/berth-<container id>              the namespace (bind mount made by `ip netns add`)
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, rm, readFile, readdir } from 'node:fs/promises';
-import { PortClaims } from './ports.ts';
-import { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap, chooseDefaultBridge, nextFreeSubnet, ipToInt, intToIp } from './subnets.ts';
-
-export { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap };
-import { attachVeth, detachVeth, bridgeUp, hostVeth } from './veth.ts';
 import { join } from 'node:path';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { atomicWriteJSON, readJSON } from '../fsutil/index.ts';
-import { failedPrecondition, internal, invalidArgument, conflict, notFound } from '../errors/index.ts';
+import { failedPrecondition, internal, conflict, notFound } from '../errors/index.ts';
+import { PortClaims } from './ports.ts';
+import { Ipam } from './ipam.ts';
+import { attachVeth, detachVeth, bridgeUp, hostVeth } from './veth.ts';
+import { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap, chooseDefaultBridge, nextFreeSubnet, ipToInt, intToIp } from './subnets.ts';
+
+export { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap };
 
 export interface NetworkDef {
   name: string;
@@ -134,17 +136,17 @@ interface CtrRecord { networks: Record<string, unknown>; network?: string; optio
 
 export class Networks {
   private readonly dir: string;
-  /** Serialises IPAM read-modify-write inside this process (berthd is the only writer). */
-  private lock: Promise<unknown> = Promise.resolve();
 
   private readonly opts: NetworksOptions;
 
   private readonly ports: PortClaims;
+  private readonly ipam: Ipam;
 
   constructor(stateDir: string, opts: NetworksOptions = {}) {
     this.dir = join(stateDir, 'networks');
     this.opts = opts;
     this.ports = new PortClaims(join(this.dir, 'ports'));
+    this.ipam = new Ipam(this.dir);
   }
 
   private chosen?: NetworkDef;
@@ -182,45 +184,6 @@ export class Networks {
 
 
   netnsPath(containerId: string): string { return `/run/netns/berth-${containerId}`; }
-
-  private async allocate(net: NetworkDef, containerId: string, wanted?: string): Promise<string> {
-    const run = async (): Promise<string> => {
-      const file = join(this.dir, `ipam-${net.bridge}.json`);
-      const used = (await readJSON<Record<string, string>>(file)) ?? {};
-      const [base, lenS] = net.subnet.split('/');
-      const len = Number(lenS);
-      const first = ipToInt(base!) + 2;
-      const last = ipToInt(base!) + 2 ** (32 - len) - 2;
-      let ip: string | undefined;
-      if (wanted) {
-        const w = ipToInt(wanted);
-        if (w < first - 1 || w > last) throw invalidArgument(`no configured subnet contains IP address ${wanted}`, { code: 'IP_INVALID' });
-        if (used[wanted] && used[wanted] !== containerId) throw conflict(`Address already in use`, { code: 'IP_IN_USE' });
-        ip = wanted;
-      } else {
-        for (let n = first; n <= last; n++) if (!used[intToIp(n)] && intToIp(n) !== net.gateway) { ip = intToIp(n); break; }
-      }
-      if (!ip) throw failedPrecondition(`no available IPv4 addresses on network ${net.name}`, { code: 'IPAM_EXHAUSTED' });
-      used[ip] = containerId;
-      await atomicWriteJSON(file, used);
-      return ip;
-    };
-    const p = this.lock.then(run, run);
-    this.lock = p.catch(() => {});
-    return p;
-  }
-
-  private async release(bridge: string, containerId: string): Promise<void> {
-    const run = async (): Promise<void> => {
-      const file = join(this.dir, `ipam-${bridge}.json`);
-      const used = (await readJSON<Record<string, string>>(file)) ?? {};
-      for (const [ip, id] of Object.entries(used)) if (id === containerId) delete used[ip];
-      await atomicWriteJSON(file, used);
-    };
-    const p = this.lock.then(run, run);
-    this.lock = p.catch(() => {});
-    return p;
-  }
 
   private ctrFile(containerId: string): string { return join(this.dir, `ctr-${containerId}.json`); }
 
@@ -349,7 +312,7 @@ export class Networks {
     if (!options) throw notFound(`container ${containerId} is not connected to network ${netName}`, { code: 'NOT_CONNECTED' });
     if (isVeth(options)) await detachVeth(containerId);
     else await this.netavark('teardown', containerId, options).catch(() => {});
-    await this.release(bridgeOf(options, netName), containerId);
+    await this.ipam.release(bridgeOf(options, netName), containerId);
     await this.ports.release(containerId, portsOf(options));
     delete rec.networks[netName];
     await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
@@ -365,7 +328,7 @@ export class Networks {
     const used = new Set(Object.values(rec.networks).map((o) => Object.values((o as { networks: Record<string, { interface_name: string }> }).networks)[0]?.interface_name));
     let n = 0;
     while (used.has(`eth${n}`)) n++;
-    const ip = await this.allocate(net, containerId, opts.ip);
+    const ip = await this.ipam.allocate(net, containerId, opts.ip);
     const len = Number(net.subnet.split('/')[1]);
     const name = opts.name ?? containerId.slice(0, 12);
     const ports: PortMapping[] = [];
@@ -378,7 +341,7 @@ export class Networks {
       }
     } catch (e) {
       await this.ports.release(containerId, ports.map((p) => ({ port: p.hostPort, proto: p.protocol ?? 'tcp' })));
-      await this.release(net.bridge, containerId);
+      await this.ipam.release(net.bridge, containerId);
       throw e;
     }
     // a bridge its keeper holds up, no ports, no DNS: a veth pair is all it takes (veth.ts)
@@ -419,7 +382,7 @@ export class Networks {
       await this.netavark('teardown', containerId, options).catch(() => {});
       delete rec.networks[net.name];
       await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
-      await this.release(net.bridge, containerId);
+      await this.ipam.release(net.bridge, containerId);
       await this.ports.release(containerId, portsOf(options));
       throw e;
     }
@@ -436,7 +399,7 @@ export class Networks {
     } catch (e) {
       delete rec.networks[net.name];
       await atomicWriteJSON(this.ctrFile(containerId), { networks: rec.networks });
-      await this.release(net.bridge, containerId);
+      await this.ipam.release(net.bridge, containerId);
       throw e;
     }
   }
@@ -447,7 +410,7 @@ export class Networks {
     for (const [name, options] of Object.entries(rec.networks)) {
       // a veth pair goes with the namespace below; netavark's endpoints are undone by netavark
       if (!isVeth(options)) await this.netavark('teardown', containerId, options).catch(() => {});
-      await this.release(bridgeOf(options, name), containerId);
+      await this.ipam.release(bridgeOf(options, name), containerId);
       await this.ports.release(containerId, portsOf(options));
     }
     await rm(this.ctrFile(containerId), { force: true });

@@ -1,8 +1,9 @@
 // Network routes (swagger tag "Network"): list, inspect, create, remove, prune, connect/disconnect. The
-// built-in networks are docker's three (bridge through netavark, host, none); user networks are bridges too,
-// each its own /24 under 10.89.0.0/16, recorded in <data-root>/networks.json. A container joins its network
-// when it is created (src/runtime sets up the namespace before the runtime starts it); connect/disconnect
-// attach a bridged container to one more network (runtime Networks.connect).
+// built-in networks are docker's three (bridge through netavark, host, none); a container without --network is
+// on `bridge`, as with docker. User networks are bridges too (br-<12 hex of the id>), each its own /24 of the
+// pools, recorded in <data-root>/networks.json. A container joins its network when it is created (joinNetwork:
+// the namespace exists before the runtime starts it); connect/disconnect attach it to one more network. What a
+// container is on is kept in its record (ContainerRecord.Net), which inspect and ps read (network-views.ts).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { readJSON, atomicWriteJSON } from '../../fsutil/index.ts';
@@ -41,19 +42,18 @@ function state(s: Services): Promise<State> {
   return p;
 }
 
-// docker info's "Default Address Pools" when daemon.json sets them (dockerd shows only configured pools)
 onLoad.push(async (s) => {
   // a keeper left by a killed daemon on this data root is ours to drop at stop
   const st = await state(s);
   await st.nets.adoptKeeper(st.nets.defaultBridge());
   // and one left by a killed daemon on another data root, once nothing runs on its bridge, is swept (in the background)
   st.nets.sweepKeepers(st.nets.defaultBridge().bridge).catch((e) => s.log.error(`keeper sweep: ${String(e)}`));
+  // docker info's "Default Address Pools" when daemon.json sets them (dockerd shows only configured pools)
   s.hooks.info.push((info) => {
     const pools = s.config['default-address-pools'];
     if (pools?.length) Object.assign(info, { DefaultAddressPools: pools.map((p) => ({ Base: p.base, Size: p.size })) });
   });
 });
-
 
 /** One network a container is on, as inspect's NetworkSettings.Networks shows it (docker's EndpointSettings). */
 export interface Endpoint {
