@@ -76,7 +76,10 @@ export default async function (args: string[]): Promise<void> {
     }
 
     // warm-up (first runs compile helpers, fill caches), then n interleaved rounds
-    for (const f of Object.values(tools)) await f();
+    for (const [k, f] of Object.entries(tools)) {
+      // a tool that fails here is left out of the rounds (and its rows), with the reason
+      try { await f(); } catch (e) { console.error(`${k} left out: ${String(e).slice(0, 300)}`); delete tools[k]; }
+    }
     const times: Record<string, number[]> = {};
     for (let i = 0; i < n; i++) {
       for (const [k, f] of Object.entries(tools)) (times[k] ??= []).push((await timeIt(f)).ms);
