@@ -15,6 +15,7 @@ import { attachRoute, attachPlain, logsRoute } from './container-io.ts';
 import { volumesOf, removeAnonymousVolumes } from './volumes.ts';
 import { statsRoute } from './stats.ts';
 import { list, inspect, du } from './container-views.ts';
+import { networkEvents } from './container-events.ts';
 import { joinNetwork, leaveNetwork } from './networks.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -27,7 +28,9 @@ function signalNumber(sig: string): string {
 }
 
 function publish(s: Services, r: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+  if (action === 'start') networkEvents(s, r, 'connect');
   s.events.publish({ Type: 'container', Action: action, id: r.Id, attributes: { ...(r.Config.Labels ?? {}), image: r.ImageName, name: r.Name.slice(1), ...extra } });
+  if (action === 'die') networkEvents(s, r, 'disconnect');
 }
 
 /** Docker's generated names are adjective_surname; a short random one of that shape is enough here. */
