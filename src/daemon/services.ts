@@ -112,5 +112,7 @@ export async function openServices(config: DaemonConfig, log: Logger): Promise<S
 /** Waits for in-flight loads/imports, then closes the stores (ImageService.close closes metadata). */
 export async function closeServices(s: Services): Promise<void> {
   for (const h of s.hooks.close) await h().catch((e) => s.log.error(`close: ${String(e)}`));
+  // container removals finish their runtime delete and rm in the background: let them end
+  await s.runtime.settled();
   await s.images.close();
 }
