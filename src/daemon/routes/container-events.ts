@@ -1,16 +1,44 @@
-// Events dockerd logs around a container's life besides the container's own: libnetwork's "network connect" as a
-// container starts (before its "start") and "network disconnect" when it ends (after "die"), for every network it
-// is on — the "none" network (driver "null") and "host" included, as `docker events` shows them for any docker run.
+// Events dockerd logs around a container's life besides the container's own, in dockerd's order:
+//   create:  "volume create" for each volume it mounts (anonymous or named: the volume service's get-or-create)
+//   start:   "network connect" per network ("none" with driver "null", "host", bridges), then "volume mount" per
+//            volume by destination, then the container's "start"
+//   die:     the container's "die", then "network disconnect", then "volume unmount"
 import type { Services } from '../services.ts';
 import type { ContainerRecord } from './container-store.ts';
 import { networkSettings } from './network-views.ts';
 
 const DRIVER: Record<string, string> = { none: 'null', host: 'host' };
 
-/** Publishes `network connect` / `network disconnect` for each network of `r` (Actor: the network's ID). */
-export function networkEvents(s: Services, r: ContainerRecord, action: 'connect' | 'disconnect'): void {
-  const nets = (networkSettings(r, true) as { Networks?: Record<string, { NetworkID?: string }> }).Networks ?? {};
-  for (const [name, e] of Object.entries(nets)) {
-    s.events.publish({ Type: 'network', Action: action, id: e.NetworkID ?? '', attributes: { container: r.Id, name, type: DRIVER[name] ?? 'bridge' } });
+function networks(r: ContainerRecord): [string, { NetworkID?: string }][] {
+  return Object.entries((networkSettings(r, true) as { Networks?: Record<string, { NetworkID?: string }> }).Networks ?? {});
+}
+
+function volumes(r: ContainerRecord): { Name?: string; Destination: string; RW?: boolean; Propagation?: string }[] {
+  return (r.Mounts as { Type?: string; Name?: string; Destination: string; RW?: boolean; Propagation?: string }[])
+    .filter((m) => m.Type === 'volume' && m.Name).sort((a, b) => (a.Destination < b.Destination ? -1 : a.Destination > b.Destination ? 1 : 0));
+}
+
+/** `volume create` for one volume a container is created with (driver local). */
+export function volumeCreated(s: Services, name: string): void {
+  s.events.publish({ Type: 'volume', Action: 'create', id: name, attributes: { driver: 'local' } });
+}
+
+/** What dockerd logs just before a container's "start". */
+export function beforeStart(s: Services, r: ContainerRecord): void {
+  for (const [name, e] of networks(r)) {
+    s.events.publish({ Type: 'network', Action: 'connect', id: e.NetworkID ?? '', attributes: { container: r.Id, name, type: DRIVER[name] ?? 'bridge' } });
   }
+  for (const m of volumes(r)) {
+    s.events.publish({ Type: 'volume', Action: 'mount', id: m.Name!, attributes: {
+      container: r.Id, destination: m.Destination, driver: 'local', propagation: m.Propagation ?? '', 'read/write': String(m.RW ?? true),
+    } });
+  }
+}
+
+/** What dockerd logs just after a container's "die". */
+export function afterDie(s: Services, r: ContainerRecord): void {
+  for (const [name, e] of networks(r)) {
+    s.events.publish({ Type: 'network', Action: 'disconnect', id: e.NetworkID ?? '', attributes: { container: r.Id, name, type: DRIVER[name] ?? 'bridge' } });
+  }
+  for (const m of volumes(r)) s.events.publish({ Type: 'volume', Action: 'unmount', id: m.Name!, attributes: { container: r.Id, driver: 'local' } });
 }

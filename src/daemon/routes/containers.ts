@@ -15,7 +15,7 @@ import { attachRoute, attachPlain, logsRoute } from './container-io.ts';
 import { volumesOf, removeAnonymousVolumes } from './volumes.ts';
 import { statsRoute } from './stats.ts';
 import { list, inspect, du } from './container-views.ts';
-import { networkEvents } from './container-events.ts';
+import { beforeStart, afterDie, volumeCreated } from './container-events.ts';
 import { joinNetwork, leaveNetwork } from './networks.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -28,9 +28,9 @@ function signalNumber(sig: string): string {
 }
 
 function publish(s: Services, r: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
-  if (action === 'start') networkEvents(s, r, 'connect');
+  if (action === 'start') beforeStart(s, r);
   s.events.publish({ Type: 'container', Action: action, id: r.Id, attributes: { ...(r.Config.Labels ?? {}), image: r.ImageName, name: r.Name.slice(1), ...extra } });
-  if (action === 'die') networkEvents(s, r, 'disconnect');
+  if (action === 'die') afterDie(s, r);
 }
 
 /** Docker's generated names are adjective_surname; a short random one of that shape is enough here. */
@@ -48,6 +48,7 @@ async function resolveMounts(s: Services, hc: HostConfig, imageVolumes: string[]
   const out: ResolvedMount[] = [];
   const vol = async (name: string | undefined, target: string, readOnly: boolean): Promise<void> => {
     const v = await volumesOf(s).create(name ? { name } : {});
+    volumeCreated(s, v.Name);
     out.push({ spec: { type: 'volume', source: v.Mountpoint, target, readOnly }, volume: v.Name });
   };
   for (const b of hc.Binds ?? []) {
