@@ -60,6 +60,28 @@ const CORPUS: Record<string, Record<string, string | [string, number]>> = {
   },
   onbuild: { Dockerfile: 'FROM busybox\nONBUILD ENV ONB=1\nONBUILD RUN echo trigger > /trig\nLABEL x=y\n' },
   triggered: { Dockerfile: 'FROM par-onbuild\nCMD ["true"]\n' },
+  shells: {
+    Dockerfile: [
+      'ARG BASE=busybox', 'FROM ${BASE} AS base', 'ARG BASE', 'ENV DIR=/srv HOME_X="a b" \\', '    MULTI=1',
+      'LABEL "com.x.multi"="line one" \\', '      other=2', 'EXPOSE 8000-8002 9000/tcp', 'USER 1000:1000', 'WORKDIR $DIR/app',
+      'ENTRYPOINT echo entry', 'CMD echo cmd', 'SHELL ["/bin/sh", "-ec"]', 'CMD echo cmd2', 'FROM base AS final', 'USER root',
+      'RUN echo $BASE > /base.txt', '',
+    ].join('\n'),
+  },
+  sources: {
+    Dockerfile: [
+      'FROM busybox', 'COPY src/a/one.txt src/b/two.txt /two/', 'COPY *.txt /', 'COPY --from=busybox /bin/busybox /bb', 'ADD src /addsrc',
+      'COPY src/a /tmp/nested/deeper/', '',
+    ].join('\n'),
+    'src/': '', 'src/a/': '', 'src/b/': '', 'src/a/one.txt': '1\n', 'src/b/two.txt': '2\n', 'top.txt': '3\n',
+  },
+  volumes: {
+    Dockerfile: [
+      'FROM busybox', 'RUN mkdir -p /data && echo x > /data/f && chmod 700 /data', 'VOLUME /data', 'RUN echo y > /data/g',
+      'RUN rm /bin/ls && ln -s /bin/busybox /bin/sh2', 'RUN mkdir /opq && touch /opq/a', 'RUN rm -rf /opq && mkdir /opq && touch /opq/b', '',
+    ].join('\n'),
+  },
+  'fail-glob-dir': { Dockerfile: 'FROM busybox\nCOPY src/*/ /flat/\n', 'src/': '', 'src/a/': '', 'src/a/x': '1\n' },
   'fail-run': { Dockerfile: 'FROM busybox\nRUN echo out && exit 3\n' },
   'fail-missing': { Dockerfile: 'FROM busybox\nCOPY nope /x\n' },
   'fail-instruction': { Dockerfile: 'FROM busybox\nFOO bar\n' },

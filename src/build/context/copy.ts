@@ -101,7 +101,8 @@ export async function resolveSources(rootDir: string, sources: string[]): Promis
         throw invalidArgument(`syntax error in pattern: ${src}`, { code: 'BAD_PATTERN' });
       }
       const before = out.length;
-      for await (const r of walkRel(root)) if (m(r)) out.push(await resolveOne(root, r, r));
+      // moby matches the pattern as written against paths without a trailing '/': `src/*/` matches nothing
+      if (!/\/$/.test(src)) for await (const r of walkRel(root)) if (m(r)) out.push(await resolveOne(root, r, r));
       if (out.length === before) throw invalidArgument('no source files were specified', { code: 'NO_SOURCE_FILES' });
     } else {
       out.push(await resolveOne(root, rel, rel));

@@ -339,6 +339,7 @@ export class LazyContext {
       if (rel === '..' || rel.startsWith('../')) return undefined;
       let matches: string[];
       if (hasWildcards(rel)) {
+        if (src.endsWith('/')) return undefined; // matches nothing (see resolveSources), which the disk path reports
         let m: (n: string) => boolean;
         try { m = compileMatch(rel); } catch { return undefined; }
         matches = this.walkOrder('.').filter((r) => r !== '.' && m(r));

@@ -134,6 +134,11 @@ export async function runStep(o: RunStepOptions): Promise<LayerRecord> {
     // /etc/hostname, /etc/hosts and /etc/resolv.conf are bind-mounted over stubs the runtime creates when the
     // image has none; docker keeps those in its init layer, so they are not part of the step's layer
     await removeMountStubs(runtime.upperDir(id), [...(o.mounts ?? []).map((m) => m.target), '/etc/hostname', '/etc/hosts', '/etc/resolv.conf']);
+    // a VOLUME path is a fresh volume during RUN in docker: what the step wrote there is not in its layer
+    for (const v of Object.keys(o.config.Volumes ?? {})) {
+      const rel = v.split('/').filter((x) => x && x !== '.' && x !== '..');
+      if (rel.length) await rm(join(runtime.upperDir(id), ...rel), { recursive: true, force: true });
+    }
     const usage = new TarUsage();
     const info = await content.put(measured(diffDirectory(runtime.upperDir(id), { mtimeClamp: o.mtimeClamp }), usage));
     const ids = chainIds([...o.parentDiffIds, info.digest]);

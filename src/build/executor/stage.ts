@@ -238,9 +238,13 @@ export class StageRunner {
         network: inst.network === 'none' ? 'none' : inst.network === 'host' ? 'host' : this.d.networkMode,
       });
       createdBy = runCreatedBy(shell, inst.cmd, inst.prependShell, scope.recordedArgs());
+      // a RUN that changed nothing adds no layer, only an empty_layer entry (moby's NewChildImage: layer.IsEmpty)
+      if (layer.diffId === EMPTY_TAR) layer = undefined;
     } else {
       const cs = { config: image.config as ContainerConfig, author: image.author, shell, cmdSet: false };
-      createdBy = nopCreatedBy(shell, applyMetadata(cs, inst, emit));
+      // SHELL's own entry already shows the new shell (moby commits after changing runConfig.Shell)
+      const comment = applyMetadata(cs, inst, emit);
+      createdBy = nopCreatedBy(cs.shell, comment);
       // the classic builder commits every metadata step through a container it creates and removes
       // (moby dispatchers → commit → create), and says so; no container runs here, the lines keep the stream's shape
       const id = randomBytes(32).toString('hex').slice(0, 12);
@@ -280,7 +284,8 @@ export class StageRunner {
       createdBy = runCreatedBy(shell, inst.cmd, inst.prependShell, scope.recordedArgs());
     } else {
       const cs = { config: image.config as ContainerConfig, author: image.author, shell, cmdSet: false };
-      createdBy = nopCreatedBy(shell, applyMetadata(cs, inst, () => {}));
+      const comment = applyMetadata(cs, inst, () => {});
+      createdBy = nopCreatedBy(cs.shell, comment);
       if (cs.author !== undefined) image.author = cs.author;
     }
     const hit = await matchCacheFrom({ images: this.d.images, refs: this.d.cacheFrom, parent: state, createdBy });
@@ -461,6 +466,9 @@ export class StageRunner {
     }
   }
 }
+
+/** The diffID of an empty layer tar (two zero blocks). */
+const EMPTY_TAR = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
 /** Heredoc sources and URLs (which moby's classic builder hashes differently or not at all): our own digest. */
 function legacyHash(inst: CopyInstruction | AddInstruction, files: string): string {
