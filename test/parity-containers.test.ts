@@ -279,6 +279,14 @@ test('docker top, stats --no-stream --format, volume ls/inspect/prune, events --
   // everything in the window: the none network's connect/disconnect around start and die too
   await same(['events', '--since', since, '--until', until, '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}}']);
   await same(['events', '--since', since, '--until', until, '--filter', 'type=network', '--format', '{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.type}} {{.Actor.Attributes.container}}']);
+  // volumes: created with the container, mounted before start (by destination), unmounted after die
+  await same(['volume', 'create', 'ev-named']);
+  const since3 = stamp();
+  await same(['run', '--rm', '--network', 'none', '-v', '/q', '-v', 'ev-named:/n', 'app:1', 'true']);
+  const until3 = stamp();
+  await same(['events', '--since', since3, '--until', until3, '--filter', 'type=volume', '--format', '{{.Action}} {{json .Actor.Attributes}}'],
+    (x) => mask(x).replace(/"container":"ID",/g, ''));
+  await same(['volume', 'rm', 'ev-named']);
   // stop and kill: the stop signal and SIGKILL as kill events with signal numbers, die with 143/137. berth logs
   // "stop" a moment before "die" (dockerd after), so these are compared as a set; run's order is checked above
   const since2 = String(Math.floor(Date.now() / 1000) - 1);
