@@ -24,7 +24,7 @@ const EXPECTED = join(dirname(fileURLToPath(import.meta.url)), 'build-parity.exp
 const RECORD = process.env.BERTH_PARITY_RECORD;
 const skip = !haveDocker() ? 'docker CLI not installed' : !haveBusybox() ? 'busybox-static not installed' : process.getuid?.() !== 0 ? 'needs root' : false;
 
-/** name → files (path → content, or [content, mode]; '->x' makes a symlink; a trailing '/' a directory). */
+/** name → files (path → content, or [content, mode]; '->x' makes a symlink; a trailing '/' a directory; '.args' extra flags). */
 const CORPUS: Record<string, Record<string, string | [string, number]>> = {
   metadata: {
     Dockerfile: [
@@ -81,6 +81,11 @@ const CORPUS: Record<string, Record<string, string | [string, number]>> = {
       'RUN rm /bin/ls && ln -s /bin/busybox /bin/sh2', 'RUN mkdir /opq && touch /opq/a', 'RUN rm -rf /opq && mkdir /opq && touch /opq/b', '',
     ].join('\n'),
   },
+  // --build-arg (one unused: the warning), --label (one LABEL step per label, in key order)
+  flags: {
+    Dockerfile: 'FROM busybox\nARG A\nRUN echo "A is $A"\nLABEL l=1\n',
+    '.args': '--build-arg A=1 --build-arg UNUSED=2 --label z=1 --label ab=c d',
+  },
   'fail-glob-dir': { Dockerfile: 'FROM busybox\nCOPY src/*/ /flat/\n', 'src/': '', 'src/a/': '', 'src/a/x': '1\n' },
   'fail-run': { Dockerfile: 'FROM busybox\nRUN echo out && exit 3\n' },
   'fail-missing': { Dockerfile: 'FROM busybox\nCOPY nope /x\n' },
@@ -99,6 +104,7 @@ async function writeCase(name: string): Promise<string> {
   await mkdir(root, { recursive: true });
   await chmod(root, 0o755);
   for (const [path, spec] of Object.entries(CORPUS[name]!)) {
+    if (path === '.args') continue;
     const p = join(root, path);
     if (path.endsWith('/')) { await mkdir(p, { recursive: true }); await chmod(p, 0o755); continue; }
     const [body, mode] = typeof spec === 'string' ? [spec, 0o644] : spec;
@@ -126,7 +132,9 @@ async function layers(image: string): Promise<string[]> {
 
 async function buildCase(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Outcome> {
   const root = await writeCase(name);
-  const r = await docker(['build', '-t', `par-${name}`, root], { env: { ...env, ...extraEnv } });
+  // '.args': extra flags, split on ' --' (values may hold spaces)
+  const extra = String(CORPUS[name]!['.args'] ?? '').split(/ (?=--)/).filter(Boolean).flatMap((f) => { const i = f.indexOf(' '); return [f.slice(0, i), f.slice(i + 1)]; });
+  const r = await docker(['build', ...extra, '-t', `par-${name}`, root], { env: { ...env, ...extraEnv } });
   const o: Outcome = { build: `${normalize(r.stdout)}--- stderr\n${normalize(r.stderr)}exit ${r.code}\n` };
   if (r.code !== 0) return o;
   o.history = (await docker(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Size}}|{{.Comment}}', `par-${name}`], { env })).stdout;

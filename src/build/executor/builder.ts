@@ -225,11 +225,15 @@ export class Builder {
   }
 }
 
-/** `--label k=v` becomes a LABEL step at the end of the target stage, as the classic builder does. */
+/**
+ * `--label k=v` becomes LABEL steps at the end of the target stage, one per label in key order, shown as
+ * `LABEL k=v` unquoted — what dockerd 20.10's classic builder prints and records.
+ */
 function appendLabels(plan: BuildPlan, labels: Record<string, string>): void {
   const stage = plan.stages[plan.target]!.stage;
   const last = stage.commands[stage.commands.length - 1]?.endLine ?? stage.from.endLine;
-  const pairs = Object.keys(labels).sort().map((k) => ({ key: k, value: labels[k]! }));
-  const original = `LABEL ${pairs.map((p) => `${JSON.stringify(p.key)}=${JSON.stringify(p.value)}`).join(' ')}`;
-  stage.commands.push({ kind: 'LABEL', labels: pairs, line: last + 1, endLine: last + 1, original } as Command);
+  for (const key of Object.keys(labels).sort()) {
+    const value = labels[key]!;
+    stage.commands.push({ kind: 'LABEL', labels: [{ key, value }], line: last + 1, endLine: last + 1, original: `LABEL ${key}=${value}` } as Command);
+  }
 }

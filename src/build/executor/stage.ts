@@ -341,7 +341,10 @@ export class StageRunner {
         };
       }
     }
-    const root = inst.kind === 'COPY' && inst.from ? await this.rootOf(index, inst.from, inst.sources) : await this.d.contextDir();
+    const from = inst.kind === 'COPY' ? inst.from : undefined;
+    // moby 20.10: an image for --from that cannot be had fails as "invalid from flag value X: <why>"
+    const root = from ? await this.rootOf(index, from, inst.sources).catch((e: Error) => { e.message = `invalid from flag value ${from}: ${e.message}`; throw e; })
+      : await this.d.contextDir();
     const perSource: SourceInfo[][] = [];
     for (const src of inst.sources) {
       if (inst.kind === 'ADD' && isRemoteURL(src)) {
