@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, readdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { berth } from './cli-helpers.ts';
 import { startDaemon, importBusybox, haveBusybox, haveDocker, docker as dockerCli, waitFor, type StartedDaemon } from './helpers/index.ts';
@@ -201,13 +201,16 @@ test('daemon.json bridge, bip and default-address-pools: the bridge, its subnet,
 
 test('a default-bridge keeper left by a killed daemon is swept by the next daemon once nothing runs on it', { skip, timeout: 60_000 }, async (t) => {
   const x = await startDaemon();
+  // killed below; on a failure before that, killed here (its keeper is then swept by the next daemon anyway)
+  t.after(async () => { await x.kill(); rmSync(x.dir, { recursive: true, force: true }); });
   await importBusybox(x);
   assert.equal((await docker(x, ['run', '--rm', 'busybox', 'true'])).code, 0);
   const iface = JSON.parse((await docker(x, ['network', 'inspect', 'bridge'])).stdout)[0].Options['com.docker.network.bridge.name'];
   const keeper = createHash('sha256').update(`berth keeper ${iface}`).digest('hex');
   await waitFor(() => existsSync(`/run/berth/networks/keeper-${iface}.json`), 'the keeper recorded', 20_000);
+  // the --rm container's teardown runs in the background: only the keeper is left on the bridge once it is done
+  await waitFor(() => { try { return readdirSync(`/sys/class/net/${iface}/brif`).length === 1; } catch { return false; } }, 'only the keeper on the bridge', 20_000);
   await x.kill();
-  t.after(() => rmSync(x.dir, { recursive: true, force: true }));
   assert.ok(bridges().includes(iface));
   await startDaemon({ t });
   await waitFor(() => !bridges().includes(iface) && !existsSync(`/run/netns/berth-${keeper}`), `${iface} swept`, 20_000);
