@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync, readdirSync } from 'node:fs';
+import { existsSync, rmSync, readdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { berth } from './cli-helpers.ts';
 import { startDaemon, importBusybox, haveBusybox, haveDocker, docker as dockerCli, waitFor, type StartedDaemon } from './helpers/index.ts';
@@ -214,4 +214,19 @@ test('a default-bridge keeper left by a killed daemon is swept by the next daemo
   assert.ok(bridges().includes(iface));
   await startDaemon({ t });
   await waitFor(() => !bridges().includes(iface) && !existsSync(`/run/netns/berth-${keeper}`), `${iface} swept`, 20_000);
+});
+
+test('a daemon starting tears down endpoints on its bridges whose container is gone', { skip, timeout: 60_000 }, async (t) => {
+  const y = await startDaemon();
+  const iface = JSON.parse((await docker(y, ['network', 'inspect', 'bridge'])).stdout)[0].Options['com.docker.network.bridge.name'];
+  await y.stop({ keep: true });
+  // what a daemon killed during an rm's background teardown leaves: a namespace and its record, no container
+  const orphan = createHash('sha256').update(`orphan ${process.pid} ${Date.now()}`).digest('hex');
+  execFileSync('ip', ['netns', 'add', `berth-${orphan}`]);
+  const rec = `/run/berth/networks/ctr-${orphan}.json`;
+  writeFileSync(rec, JSON.stringify({ networks: { bridge: { berth_veth: `vb${orphan.slice(0, 12)}`, port_mappings: [], networks: { bridge: { interface_name: 'eth0' } }, network_info: { bridge: { network_interface: iface } } } } }));
+  t.after(() => { try { execFileSync('ip', ['netns', 'delete', `berth-${orphan}`], { stdio: 'ignore' }); } catch { /* gone */ } rmSync(rec, { force: true }); });
+  await startDaemon({ dir: y.dir, t });
+  t.after(() => rmSync(y.dir, { recursive: true, force: true })); // after the restarted daemon's stop
+  await waitFor(() => !existsSync(rec) && !existsSync(`/run/netns/berth-${orphan}`), 'the orphan torn down', 20_000);
 });

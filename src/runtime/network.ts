@@ -262,6 +262,21 @@ export class Networks {
     }
   }
 
+  /**
+   * Daemon start: tears down endpoints on `bridges` (this daemon's) whose container is not in `known` — left
+   * when the daemon died while a background teardown (rm) was still running. Keepers are not touched.
+   */
+  async sweepOrphans(bridges: Set<string>, known: Set<string>): Promise<void> {
+    const keepers = new Set([...bridges].map(keeperId));
+    for (const n of await readdir(this.dir).catch(() => [] as string[])) {
+      const m = /^ctr-([0-9a-f]{64})\.json$/.exec(n);
+      if (!m || known.has(m[1]!) || keepers.has(m[1]!)) continue;
+      const rec = await this.record(m[1]!);
+      const on = Object.entries(rec.networks).map(([name, o]) => bridgeOf(o, name));
+      if (on.length && on.every((b) => bridges.has(b))) await this.teardown(m[1]!).catch(() => {});
+    }
+  }
+
   /** Tears down the keepers keepAlive() made or found (daemon shutdown). */
   async dropKeepers(): Promise<void> {
     for (const [bridge, p] of this.keepers) {

@@ -42,10 +42,12 @@ function state(s: Services): Promise<State> {
   return p;
 }
 
-onLoad.push(async (s) => {
-  // a keeper left by a killed daemon on this data root is ours to drop at stop
+onLoad.push(async (s, store) => {
+  // a keeper left by a killed daemon on this data root is ours to drop at stop, and so are endpoints on our
+  // bridges whose container is gone (it died during a background teardown)
   const st = await state(s);
   await st.nets.adoptKeeper(st.nets.defaultBridge());
+  await st.nets.sweepOrphans(new Set([st.nets.defaultBridge().bridge, ...st.user.map((u) => u.bridge)]), new Set(store.all().map((r) => r.Id)));
   // and one left by a killed daemon on another data root, once nothing runs on its bridge, is swept (in the background)
   st.nets.sweepKeepers(st.nets.defaultBridge().bridge).catch((e) => s.log.error(`keeper sweep: ${String(e)}`));
   // docker info's "Default Address Pools" when daemon.json sets them (dockerd shows only configured pools)
