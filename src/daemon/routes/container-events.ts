@@ -35,10 +35,31 @@ export function beforeStart(s: Services, r: ContainerRecord): void {
   }
 }
 
+const dieWaiters = new Map<string, (() => void)[]>();
+
+/**
+ * Resolves once the container's "die" has been logged (or after `ms`): `docker stop` logs "stop" after "die" as
+ * dockerd does, though the exit is noticed by the container's monitor. Call it before stopping.
+ */
+export function dieLogged(id: string, ms = 500): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => { clearTimeout(t); resolve(); };
+    const t = setTimeout(() => {
+      const rest = (dieWaiters.get(id) ?? []).filter((f) => f !== done);
+      if (rest.length) dieWaiters.set(id, rest); else dieWaiters.delete(id);
+      resolve();
+    }, ms);
+    dieWaiters.set(id, [...(dieWaiters.get(id) ?? []), done]);
+  });
+}
+
 /** What dockerd logs just after a container's "die". */
 export function afterDie(s: Services, r: ContainerRecord): void {
+  const waiting = dieWaiters.get(r.Id);
+  dieWaiters.delete(r.Id);
   for (const [name, e] of networks(r)) {
     s.events.publish({ Type: 'network', Action: 'disconnect', id: e.NetworkID ?? '', attributes: { container: r.Id, name, type: DRIVER[name] ?? 'bridge' } });
   }
   for (const m of volumes(r)) s.events.publish({ Type: 'volume', Action: 'unmount', id: m.Name!, attributes: { container: r.Id, driver: 'local' } });
+  for (const f of waiting ?? []) f();
 }

@@ -15,7 +15,7 @@ import { attachRoute, attachPlain, logsRoute } from './container-io.ts';
 import { volumesOf, removeAnonymousVolumes } from './volumes.ts';
 import { statsRoute } from './stats.ts';
 import { list, inspect, du } from './container-views.ts';
-import { beforeStart, afterDie, volumeCreated } from './container-events.ts';
+import { beforeStart, afterDie, volumeCreated, dieLogged } from './container-events.ts';
 import { joinNetwork, leaveNetwork } from './networks.ts';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -324,7 +324,9 @@ async function lifecycle(ctx: Context, op: 'kill' | 'stop' | 'restart' | 'pause'
       await (await containerStore(s)).put(r);
       // dockerd logs the stop signal as a kill event first (the escalation to SIGKILL is the runtime's)
       publish(s, r, 'kill', { signal: signalNumber(sig ?? r.Config.StopSignal ?? 'TERM') });
+      const died = dieLogged(r.Id); // dockerd logs "die" before "stop"; the monitor logs the die
       await rt.stop(r.Id, t, sig);
+      await died;
       publish(s, r, 'stop');
       break;
     case 'restart':
