@@ -62,17 +62,19 @@ async function memory(): Promise<void> {
   }
 }
 
-interface Side { cold: number; nochange: number[]; onefile: number[] }
+interface Side { name: string; build: () => Promise<unknown>; cold: number; nochange: number[]; onefile: number[] }
 
-/** cold, then `runs` no-change rebuilds, then `runs` rebuilds each after editing one copied file. */
-async function measure(build: () => Promise<unknown>, edit: string, runs: number): Promise<Side> {
-  const side: Side = { cold: (await timeIt(build)).ms, nochange: [], onefile: [] };
-  for (let i = 0; i < runs; i++) side.nochange.push((await timeIt(build)).ms);
+/**
+ * Interleaved, so a load swing on this shared machine hits every side alike: each side's cold build, then
+ * `runs` rounds of one no-change rebuild per side, then `runs` rounds of: edit one copied file, rebuild each side.
+ */
+async function measure(sides: Side[], edit: string, runs: number): Promise<void> {
+  for (const s of sides) s.cold = (await timeIt(s.build)).ms;
+  for (let i = 0; i < runs; i++) for (const s of sides) s.nochange.push((await timeIt(s.build)).ms);
   for (let i = 0; i < runs; i++) {
     await writeFile(edit, randomBytes(25 * 1024));
-    side.onefile.push((await timeIt(build)).ms);
+    for (const s of sides) s.onefile.push((await timeIt(s.build)).ms);
   }
-  return side;
 }
 
 const range = (xs: number[]): string => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)} ms`;
@@ -87,42 +89,40 @@ export default async function (args: string[]): Promise<void> {
   await mkdir(join(base, 'rootfs'));
   const rootfs = await busyboxRootfsTar(join(base, 'rootfs'));
   const edit = join(ctx, 'd7', 'f7.bin');
+  const sides: Side[] = [];
+  const side = (name: string, build: () => Promise<unknown>): Side => { const s = { name, build, cold: 0, nochange: [], onefile: [] }; sides.push(s); return s; };
 
-  // berth: the CLI bundle against berthd, as a user runs it
+  // berth: the CLI against berthd, as a user runs it
   const d = await startDaemon();
+  const dd = (await haveDockerd()) ? await startDockerd() : undefined;
+  const bh = ['--root', join(base, 'bh-root'), '--runroot', join(base, 'bh-run'), '--storage-driver', 'overlay'];
+  const haveBuildah = spawnSync('buildah', ['--version']).status === 0;
   let berth: Side;
+  let docker: Side | undefined;
+  let buildah: Side | undefined;
   try {
     await importBusybox(d);
-    const env = { ...process.env, BERTH_HOST: d.host };
-    berth = await measure(() => sh(process.execPath, ['bin/berth.js', 'build', '-q', '-t', 'bench:latest', ctx], { env }), edit, runs);
-  } finally {
-    await d.stop();
-  }
-
-  // docker (classic builder)
-  let docker: Side | undefined;
-  if (await haveDockerd()) {
-    const dd = await startDockerd();
-    try {
+    const benv = { ...process.env, BERTH_HOST: d.host };
+    berth = side('berth', () => sh(process.execPath, ['bin/berth.js', 'build', '-q', '-t', 'bench:latest', ctx], { env: benv }));
+    if (dd) {
+      // docker (classic builder)
       const env = { ...dd.env, DOCKER_BUILDKIT: '0' };
       await sh('docker', ['import', rootfs, 'busybox:latest'], { env });
-      docker = await measure(() => sh('docker', ['build', '-q', '-t', 'bench:latest', ctx], { env }), edit, runs);
-    } finally {
-      await dd.stop();
+      docker = side('dockerd', () => sh('docker', ['build', '-q', '-t', 'bench:latest', ctx], { env }));
     }
-  }
-
-  // buildah, private storage (removed afterwards, mounts included)
-  let buildah: Side | undefined;
-  if (spawnSync('buildah', ['--version']).status === 0) {
-    const bh = ['--root', join(base, 'bh-root'), '--runroot', join(base, 'bh-run'), '--storage-driver', 'overlay'];
-    try {
+    if (haveBuildah) {
+      // buildah, private storage (removed afterwards, mounts included)
       const c = (await sh('buildah', [...bh, 'from', 'scratch'])).trim().split('\n').at(-1)!;
       await sh('buildah', [...bh, 'add', c, rootfs, '/']);
       await sh('buildah', [...bh, 'commit', '-q', c, 'busybox:latest']);
       await sh('buildah', [...bh, 'rm', c]);
-      buildah = await measure(() => sh('buildah', [...bh, 'bud', '--layers', '--isolation', 'chroot', '-q', '-t', 'bench:latest', ctx]), edit, runs);
-    } finally {
+      buildah = side('buildah', () => sh('buildah', [...bh, 'bud', '--layers', '--isolation', 'chroot', '-q', '-t', 'bench:latest', ctx]));
+    }
+    await measure(sides, edit, runs);
+  } finally {
+    await d.stop();
+    await dd?.stop();
+    if (haveBuildah) {
       await sh('buildah', [...bh, 'rm', '--all']).catch(() => '');
       await sh('buildah', [...bh, 'rmi', '--all', '--force']).catch(() => '');
       await sh('sh', ['-c', `grep -o " ${base}/bh-[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]).catch(() => '');
@@ -165,4 +165,13 @@ export default async function (args: string[]): Promise<void> {
   report('build end to end (berth CLI → berthd | docker CLI → dockerd 20.10 classic | buildah bud --layers)', rows);
   console.log(`no-change ranges: berth ${range(berth.nochange)}${docker ? `, dockerd ${range(docker.nochange)}` : ''}${buildah ? `, buildah ${range(buildah.nochange)}` : ''}`);
   console.log(`one-file ranges: berth ${range(berth.onefile)}${docker ? `, dockerd ${range(docker.onefile)}` : ''}${buildah ? `, buildah ${range(buildah.onefile)}` : ''}`);
+  // per-round ratios (each round ran the sides back to back, so they share the machine's load)
+  for (const other of [docker, buildah]) {
+    if (!other) continue;
+    const rr = (k: 'nochange' | 'onefile'): string => {
+      const xs = berth[k].map((v, i) => v / other[k][i]!);
+      return `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
+    };
+    console.log(`per-round ratio vs ${other.name}: no-change ${rr('nochange')}, one-file ${rr('onefile')}`);
+  }
 }
