@@ -43,7 +43,7 @@ test('registry-mirrors-for serves pulls, falls back when the mirror is dead; inf
   try {
     const digest = await seed(reg.host, 'team/m', ['a', 'b', 'c']);
     const d = await startDaemon({ config: {
-      'registry-mirrors-for': { [reg.host]: [`http://${mirror.host}`] }, 'insecure-registries': ['10.9.8.7:5000'],
+      'registry-mirrors-for': { [reg.host]: [`http://${mirror.host}`] }, 'insecure-registries': ['10.9.8.7:5000', '10.0.0.0/8'],
     } });
     try {
       const info = await docker(['info', '--format', '{{json .RegistryConfig}}'], { env: d.dockerEnv });
@@ -51,6 +51,9 @@ test('registry-mirrors-for serves pulls, falls back when the mirror is dead; inf
       const rc = JSON.parse(info.stdout);
       assert.deepEqual(rc.IndexConfigs[reg.host].Mirrors, [`http://${mirror.host}`]);
       assert.equal(rc.IndexConfigs['10.9.8.7:5000'].Secure, false);
+      // a CIDR entry is a range of addresses, not an index name (docker's InsecureRegistryCIDRs)
+      assert.deepEqual(rc.InsecureRegistryCIDRs, ['10.0.0.0/8', '127.0.0.0/8', '::1/128']);
+      assert.equal(rc.IndexConfigs['10.0.0.0/8'], undefined);
 
       const r = await docker(['pull', '--platform', 'linux/arm64', `${reg.host}/team/m:a`], { env: d.dockerEnv });
       assert.equal(r.code, 0, r.stderr);
