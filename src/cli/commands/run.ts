@@ -96,14 +96,23 @@ export const run = defineCommand({
       await ctx.out(`${id}\n`);
       return 0;
     }
-    // attach first, then register the wait, then start: no output and no exit is missed
+    // attach and register the wait (both sent at once), then start: no output and no exit is missed. As docker's
+    // CLI, start goes out only once the wait's headers came back (the daemon sends them when the wait is set up):
+    // a container that ends and is removed (--rm) before its wait is registered would be a 404.
+    const waitRes = client.request('POST', `/containers/${cid}/wait`, {
+      query: { condition: o.bool('rm') ? 'removed' : 'next-exit' },
+    });
+    waitRes.catch(() => {});
     const att = await client.hijack('POST', `/containers/${cid}/attach`, {
       query: { stream: true, stdin: interactive || undefined, stdout: true, stderr: true },
     });
-    const waited = client.json<{ StatusCode: number; Error?: { Message?: string } | null }>('POST', `/containers/${cid}/wait`, {
-      query: { condition: o.bool('rm') ? 'removed' : 'next-exit' },
+    const waited = waitRes.then(async (res) => {
+      let text = '';
+      for await (const c of res) text += c;
+      return (text.trim() ? JSON.parse(text) : undefined) as { StatusCode: number; Error?: { Message?: string } | null } | undefined;
     });
     waited.catch(() => {});
+    await waitRes.catch(() => {});
     try {
       await client.request('POST', `/containers/${cid}/start`).then((r) => r.resume());
     } catch (e) {
