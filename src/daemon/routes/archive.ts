@@ -5,6 +5,7 @@
 import { lstat, readdir, readlink, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
 import { invalidArgument, notFound, isKind } from '../../errors/index.ts';
 import { tarDirectory, diffDirectory, applyLayer, TarUsage, type TarHeader } from '../../archive/index.ts';
 import { parseNormalizedNamed, withTag, withDefaultTag } from '../../reference/index.ts';
@@ -164,9 +165,11 @@ async function commit(ctx: Context): Promise<void> {
       const upper = s.runtime.upperDir(r.Id);
       // the layer's size as docker reports it (file bytes, moby's directory.Size), measured on the way in
       const usage = new TarUsage();
-      const tar = diffDirectory(upper, { filter: await commitFilter(upper) });
-      tar.on('data', (b: Buffer) => usage.update(b));
-      layer = await s.content.put(tar);
+      // counted in a Transform, not a 'data' listener: that would start the flow before put() reads and lose bytes
+      const counted = new Transform({ transform(chunk: Buffer, _enc, cb) { usage.update(chunk); cb(null, chunk); } });
+      const diff = diffDirectory(upper, { filter: await commitFilter(upper) });
+      diff.on('error', (e) => counted.destroy(e));
+      layer = await s.content.put(diff.pipe(counted));
       layerSize = usage.size();
     } finally {
       if (paused) await s.runtime.resume(r.Id).catch(() => {});
