@@ -21,7 +21,8 @@ import { haveDockerd, startDockerd } from './anchors.ts';
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 async function startBerthRegistryProc(dir: string): Promise<{ host: string; stop(): Promise<void> }> {
-  const p: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/registry/main.ts', 'serve', '--addr', '127.0.0.1:0', '--root', join(dir, 'breg')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // the bundle `npm run bench` just built, as deployed (through tsx its loader thread competes for the 2 cores)
+  const p: ChildProcess = spawn(process.execPath, ['dist/berth-registry.mjs', 'serve', '--addr', '127.0.0.1:0', '--root', join(dir, 'breg')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const host = await new Promise<string>((resolve, reject) => {
     const on = (d: Buffer) => { out += d; const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]!); };
