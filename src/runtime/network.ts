@@ -95,6 +95,9 @@ function netavarkPath(): string {
   throw failedPrecondition('netavark not found (install netavark for bridge networking)', { code: 'NETAVARK_MISSING' });
 }
 
+/** flock(1)'s lock file serialising netavark across every berthd on the host (see Networks.netavark). */
+const HOST_NETAVARK_LOCK = '/run/berth-netavark.lock';
+
 function run(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -198,9 +201,15 @@ export class Networks {
   /** One netavark at a time per daemon: two setups racing on a new bridge both try to create it. */
   private nvLock: Promise<unknown> = Promise.resolve();
 
+  /**
+   * netavark also runs one at a time per host, under flock(1) on one lock file for every berthd: the iptables
+   * chains it appends to (NETAVARK-*) are shared by all of them, and one daemon's teardown of its last network
+   * deletes chains another daemon's setup is appending to ("No chain/target/match by that name", seen with
+   * parallel test daemons). `-o`: the lock fd is not handed to netavark, whose aardvark-dns outlives it.
+   */
   private netavark(cmd: 'setup' | 'teardown', containerId: string, options: unknown): Promise<string> {
-    const go = () => run(netavarkPath(), ['--config', join(this.dir, 'netavark'), '--aardvark-binary', this.opts.aardvark ?? aardvarkPath(),
-      cmd, this.netnsPath(containerId)], JSON.stringify(options));
+    const go = () => run('flock', ['-o', HOST_NETAVARK_LOCK, netavarkPath(), '--config', join(this.dir, 'netavark'),
+      '--aardvark-binary', this.opts.aardvark ?? aardvarkPath(), cmd, this.netnsPath(containerId)], JSON.stringify(options));
     const p = this.nvLock.then(go, go);
     this.nvLock = p.catch(() => {});
     return p;

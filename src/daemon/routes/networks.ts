@@ -255,7 +255,8 @@ async function prune(ctx: Context): Promise<void> {
   for (const n of [...st.user]) {
     try { await removeNet(s, st, n); deleted.push(n.name); } catch { /* in use */ }
   }
-  ctx.json({ NetworksDeleted: deleted });
+  // dockerd's order is its store's map order (arbitrary); names sorted are at least the same from run to run
+  ctx.json({ NetworksDeleted: deleted.sort() });
 }
 
 /** POST /networks/{id}/connect|disconnect: runtime Networks.connect/disconnect on the container's namespace. */
