@@ -1,30 +1,17 @@
 // Healthchecks through the real docker CLI v28 on berthd: --health-* flags and an image HEALTHCHECK, probes
 // run by berthd at the interval, State.Health in inspect, ps STATUS "(healthy)", --filter health=, the
 // health_status events, the probe timeout, stop ends probing, and probing resumes after berthd is killed.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon, importBusybox, haveBusybox, haveDocker, docker as dockerCli, waitFor, type StartedDaemon } from './helpers/index.ts';
+import { startDaemon, waitFor, containerSuite, containerSkip } from './helpers/index.ts';
 import { berth } from './cli-helpers.ts';
 
-const skip = !haveBusybox() ? 'busybox-static not installed' : !haveDocker() ? 'docker CLI not installed'
-  : process.getuid?.() !== 0 ? 'containers need root' : false;
-let d: StartedDaemon;
-const k = (args: string[]) => dockerCli(args, { env: d.dockerEnv });
-
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await importBusybox(d);
-});
-after(async () => {
-  if (!d) return;
-  const ids = (await k(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await k(['rm', '-f', ...ids]);
-  await d.stop();
-});
+const suite = containerSuite(containerSkip());
+const skip = containerSkip();
+const k = suite.k;
 
 interface Health { Status: string; FailingStreak: number; Log: { ExitCode: number; Output: string; Start: string; End: string }[] }
 async function health(name: string): Promise<Health | null> {
@@ -53,7 +40,7 @@ test('--health-*: starting → unhealthy → healthy, ps status and filter, even
   assert.equal((await k(['ps', '-q', '--no-trunc', '-f', 'health=unhealthy'])).stdout, `${id}\n`);
   assert.equal((await k(['ps', '-q', '-f', 'health=healthy'])).stdout, '');
   // berth's ps agrees
-  assert.equal((await berth(['ps', '-q', '--no-trunc', '-f', 'health=unhealthy'], { env: d.dockerEnv })).stdout, `${id}\n`);
+  assert.equal((await berth(['ps', '-q', '--no-trunc', '-f', 'health=unhealthy'], { env: suite.d.dockerEnv })).stdout, `${id}\n`);
 
   assert.equal((await k(['exec', 'hc', 'touch', '/tmp/ok'])).code, 0);
   const good = await until('hc', (h) => h.Status === 'healthy', 'healthy');
@@ -100,7 +87,7 @@ test('image HEALTHCHECK is used; --no-healthcheck disables it; a probe past --he
   const conflicting = await k(['run', '--no-healthcheck', '--health-cmd', 'true', 'busybox', 'true']);
   assert.equal(conflicting.code, 125);
   assert.match(conflicting.stderr, /--no-healthcheck conflicts with --health-\* options/);
-  const b2 = await berth(['run', '--no-healthcheck', '--health-cmd', 'true', 'busybox', 'true'], { env: d.dockerEnv });
+  const b2 = await berth(['run', '--no-healthcheck', '--health-cmd', 'true', 'busybox', 'true'], { env: suite.d.dockerEnv });
   assert.equal(b2.code, 125);
   assert.match(b2.stderr, /--no-healthcheck conflicts with --health-\* options/);
 
@@ -113,9 +100,9 @@ test('image HEALTHCHECK is used; --no-healthcheck disables it; a probe past --he
 test('probing resumes after berthd is killed and started again', { skip, timeout: 60_000 }, async () => {
   assert.equal((await k(['run', '-d', '--name', 'survivor', '--health-cmd', 'true', '--health-interval', '100ms', 'busybox', 'sleep', '300'])).code, 0);
   await until('survivor', (h) => h.Status === 'healthy', 'healthy');
-  await d.kill();
+  await suite.d.kill();
   const before = Date.now();
-  d = await startDaemon({ dir: d.dir });
+  suite.d = await startDaemon({ dir: suite.d.dir });
   const h = await until('survivor', (x) => x.Status === 'healthy' && Date.parse(x.Log.at(-1)!.Start) > before, 'probed after the restart');
   assert.equal(h.FailingStreak, 0);
   await k(['rm', '-f', 'survivor']);

@@ -1,30 +1,16 @@
 // `update` (POST /containers/{id}/update) and `network connect/disconnect` of a running container, through the
 // real docker CLI v28 and berth on berthd: the cgroup changes at once, HostConfig records it, docker's messages
 // and output; a second network appears in inspect with its own interface, and goes again.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
-import { startDaemon, importBusybox, haveBusybox, haveDocker, docker as dockerCli, type StartedDaemon } from './helpers/index.ts';
+import { containerSuite, containerSkip } from './helpers/index.ts';
 import { berth } from './cli-helpers.ts';
 
-const skip = !haveBusybox() ? 'busybox-static not installed' : !haveDocker() ? 'docker CLI not installed'
-  : process.getuid?.() !== 0 ? 'containers need root' : false;
-let d: StartedDaemon;
-const k = (args: string[]) => dockerCli(args, { env: d.dockerEnv });
-const b = (args: string[]) => berth(args, { env: d.dockerEnv });
-
-before(async () => {
-  if (skip) return;
-  d = await startDaemon();
-  await importBusybox(d);
-});
-after(async () => {
-  if (!d) return;
-  const ids = (await k(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-  if (ids.length) await k(['rm', '-f', ...ids]);
-  await k(['network', 'rm', 'second']);
-  await d.stop();
-});
+const suite = containerSuite(containerSkip(), (x) => x.k(['network', 'rm', 'second']));
+const skip = containerSkip();
+const k = suite.k;
+const b = (args: string[]) => berth(args, { env: suite.d.dockerEnv });
 
 /** A cgroup v1 (or v2) limit file of the running container, read from the host. */
 function cgroupFile(pid: number, controller: string, v1: string, v2: string): string | undefined {

@@ -3,3 +3,4 @@ export { startDaemon, ensureBerthd, BERTHD, REPO, type StartedDaemon, type Start
 export { busyboxRootfsTar, importBusybox, haveBusybox, BUSYBOX, type RootfsOptions } from './busybox.ts';
 export { docker, run, haveDocker, DOCKER, type RunResult, type RunOptions } from './docker.ts';
 export { waitFor } from './wait.ts';
+export { containerSuite, containerSkip, type ContainerSuite } from './suite.ts';
