@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The berth demo (`npm run demo`, after scripts/setup.sh and the build):
 #   base image from Debian's busybox-static → images / history / inspect / tag → save / load → disk usage →
-#   build → run → diff/top/cp → commit → push to a private registry (htpasswd) → pull on a second berthd →
+#   build → run → diff/top/cp → commit → a published port → push to a private registry (htpasswd) → pull on a second berthd →
 #   rmi / prune → events.  A section whose daemon routes are not there yet says so and is skipped.
 # It runs its own berthd on a private data root and socket under a temp dir, removed on exit
 # (BERTH_DEMO_KEEP=1 keeps it). To extend: write a `section_NAME` function and add NAME to SECTIONS.
@@ -29,7 +29,7 @@ cleanup() {
   done
   # containers outlive berthd (conmon): remove what the demo started
   if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    berth rm -f demo-app >/dev/null 2>&1 || true
+    berth rm -f demo-app demo-web >/dev/null 2>&1 || true
   fi
   if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
     kill "$DAEMON_PID" 2>/dev/null || true
@@ -156,6 +156,21 @@ section_story() {
   show history demo/app:2
 }
 
+section_ports() {
+  heading "Publish a port: busybox httpd on the default bridge network, a random host port, a healthcheck"
+  berth image inspect demo/app:1 >/dev/null 2>&1 || { skip_section "no demo/app:1 image (the story section was skipped)"; return; }
+  mkdir -p "$WORK/www" && echo 'served from a container' >"$WORK/www/index.html"
+  show run -d --name demo-web -p 80 -v "$WORK/www:/www:ro" --health-cmd 'wget -q -O /dev/null http://127.0.0.1/' \
+    --health-interval 200ms demo/app:1 httpd -f -p 80 -h /www
+  local hostport
+  hostport=$(berth port demo-web 80/tcp | head -n1)
+  show port demo-web
+  for _ in $(seq 100); do curl -fsS "http://$hostport/" 2>/dev/null && break; sleep 0.05; done
+  for _ in $(seq 100); do berth ps --format '{{.Status}}' --filter name=demo-web | grep -q '(healthy)' && break; sleep 0.05; done
+  show ps --format 'table {{.Names}}\t{{.Status}}\t{{.Ports}}'
+  show rm -f demo-web
+}
+
 section_registry() {
   heading "Push to a private registry (berth registry serve, htpasswd) and pull on a second berthd"
   berth image inspect demo/app:2 >/dev/null 2>&1 || { skip_section "no demo/app:2 image (the story section was skipped)"; return; }
@@ -213,7 +228,7 @@ section_events() {
   show events --since "$DEMO_START" --until 0s --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
 }
 
-SECTIONS=(base images archive usage prune story registry cleanup events)
+SECTIONS=(base images archive usage prune story ports registry cleanup events)
 DEMO_START=$(date +%s)
 
 start_daemon
