@@ -88,3 +88,22 @@ test('berth build (the berth CLI) builds through the same route', { skip }, asyn
   const out = await docker(['run', '--rm', 'berthbuilt'], { env });
   assert.equal(out.stdout, 'via-berth\n', out.stderr);
 });
+
+test('berth build --secret: RUN --mount=type=secret reads it; it is in no layer and no history; a missing source is refused', { skip }, async () => {
+  const { run, REPO } = await import('./helpers/index.ts');
+  const berth = (args: string[]) => run(process.execPath, [join(REPO, 'bin', 'berth.js'), ...args], { env, timeoutMs: 120_000 });
+  const secretFile = join(d.dir, 'token.txt');
+  await writeFile(secretFile, 's3cr3t-value\n');
+  const ctx = await context('secretctx', 'FROM busybox\nRUN --mount=type=secret,id=token wc -c < /run/secrets/token > /len && ls /run/secrets > /seen\nCMD ["cat", "/len"]\n');
+  const r = await berth(['build', '--secret', `id=token,src=${secretFile}`, '-t', 'withsecret', ctx]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  assert.equal((await docker(['run', '--rm', 'withsecret'], { env })).stdout.trim(), '13');
+  // the secret's bytes are nowhere in the image: not in its saved layers, config or history
+  const saved = await docker(['save', 'withsecret'], { env });
+  assert.equal(saved.code, 0, saved.stderr);
+  assert.ok(!saved.stdout.includes('s3cr3t-value'), 'secret content in docker save output');
+  assert.equal((await docker(['run', '--rm', 'withsecret', 'ls', '/run/secrets'], { env })).stdout, '');
+  const missing = await berth(['build', '--secret', `id=token,src=${join(d.dir, 'nope')}`, ctx]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /could not parse secrets: .*failed to stat .*nope: no such file or directory/);
+});

@@ -18,6 +18,7 @@ import type { Builder, BuildEvent, BuildResult } from './executor/builder.ts';
 import type { ImageService } from '../images/index.ts';
 import type { Snapshotter } from '../snapshot/index.ts';
 import { tarDirectory } from '../archive/index.ts';
+import { invalidArgument } from '../errors/index.ts';
 import { mergeLayers } from './executor/merge.ts';
 
 export interface BuildJob {
@@ -27,10 +28,28 @@ export interface BuildJob {
   cleanup(): Promise<void>;
 }
 
+/**
+ * `secrets` (berth's query parameter, set by `berth build --secret`): a JSON object of secret id → absolute host
+ * path. The classic protocol has no session to carry secrets; the CLI and berthd share a host (a unix socket),
+ * so the daemon reads the file itself, at RUN --mount=type=secret time, never into a layer or the history.
+ */
+function secretsFromQuery(q: URLSearchParams): Record<string, string> | undefined {
+  const raw = q.get('secrets');
+  if (!raw) return undefined;
+  let v: unknown;
+  try { v = JSON.parse(raw); } catch { throw invalidArgument('invalid secrets: not a JSON object', { code: 'BAD_SECRETS' }); }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('invalid secrets: not a JSON object', { code: 'BAD_SECRETS' });
+  for (const [id, path] of Object.entries(v)) {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw invalidArgument(`invalid secret ${id}: source must be an absolute path`, { code: 'BAD_SECRETS' });
+  }
+  return v as Record<string, string>;
+}
+
 export async function prepareBuild(o: {
   builder: Builder; layout: DataRoot; query: URLSearchParams; body: Readable; signal?: AbortSignal; secrets?: Record<string, string>;
 }): Promise<BuildJob> {
   const q = parseBuildQuery(o.query);
+  const secrets = o.secrets ?? secretsFromQuery(o.query);
   await mkdir(o.layout.tmp, { recursive: true });
   const work = await mkdtemp(join(o.layout.tmp, 'ctx-'));
   let received: LazyContext | undefined;
@@ -47,7 +66,7 @@ export async function prepareBuild(o: {
   received = context;
   return {
     run: (write) => o.builder.build({
-      ...q.options, context, pull: q.pull, networkMode: q.networkMode, cacheFrom: q.cacheFrom, secrets: o.secrets, signal: o.signal, onEvent: write,
+      ...q.options, context, pull: q.pull, networkMode: q.networkMode, cacheFrom: q.cacheFrom, secrets, signal: o.signal, onEvent: write,
     }),
     cleanup,
   };

@@ -2,6 +2,8 @@
 // docker CLI uses without BuildKit): the context as a tar stream to POST /build, the daemon's JSON messages
 // printed as they come; -q prints only the image ID; --iidfile writes it.
 import { writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { defineCommand } from '../spec.ts';
 import { StatusError } from '../errors.ts';
 import { displayJSONMessages, StreamError } from '../progress.ts';
@@ -13,6 +15,33 @@ function keyValues(list: string[], env: NodeJS.ProcessEnv, fromEnv: boolean): Re
     const i = kv.indexOf('=');
     if (i >= 0) out[kv.slice(0, i)] = kv.slice(i + 1);
     else if (fromEnv) { if (env[kv] !== undefined) out[kv] = env[kv]!; else out[kv] = null; } else out[kv] = '';
+  }
+  return out;
+}
+
+/**
+ * --secret id=NAME,src=PATH (buildx's form; `source=` and `type=file` accepted): id → absolute path. The file
+ * must exist now; berthd bind-mounts it read-only for RUN --mount=type=secret and never stores it.
+ */
+function parseSecrets(specs: string[], cwd: string): Record<string, string> | undefined {
+  if (!specs.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const f: Record<string, string> = {};
+    for (const part of spec.split(',')) {
+      const i = part.indexOf('=');
+      if (i < 0) throw new StatusError(`could not parse secrets: [${spec}]: invalid field '${part}' must be a key=value pair`, 1);
+      f[part.slice(0, i).toLowerCase()] = part.slice(i + 1);
+    }
+    if (f.type && f.type !== 'file') throw new StatusError(`could not parse secrets: [${spec}]: secret type ${f.type} is not supported (only type=file)`, 1);
+    const src = f.src ?? f.source;
+    const id = f.id ?? (src ? basename(src) : '');
+    if (!id || !src) throw new StatusError(`could not parse secrets: [${spec}]: id and src are required`, 1);
+    const abs = resolve(cwd, src);
+    try { statSync(abs); } catch (e) {
+      throw new StatusError(`could not parse secrets: [${spec}]: failed to stat ${abs}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`, 1);
+    }
+    out[id] = abs;
   }
   return out;
 }
@@ -44,6 +73,7 @@ export const build = defineCommand({
     { name: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
     { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress the build output and print image ID on success' },
     { name: 'rm', type: 'bool', default: true, help: 'Remove intermediate containers after a successful build' },
+    { name: 'secret', type: 'list', valueName: 'stringArray', help: 'Secret to expose to the build (format: "id=mysecret,src=/local/secret")' },
     { name: 'tag', short: 't', type: 'list', valueName: 'list', help: 'Name and optionally a tag in the "name:tag" format' },
     { name: 'target', type: 'string', valueName: 'string', help: 'Set the target build stage to build.' },
   ],
@@ -98,6 +128,7 @@ export const build = defineCommand({
       labels: Object.keys(labels).length ? labels : undefined,
       cachefrom: opts.list('cache-from').length ? JSON.stringify(opts.list('cache-from')) : undefined,
       extrahosts: opts.list('add-host').length ? opts.list('add-host') : undefined,
+      secrets: parseSecrets(opts.list('secret'), process.cwd()),
       version: '1',
     };
     const client = await ctx.client();
