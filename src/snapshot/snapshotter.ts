@@ -201,9 +201,12 @@ export class Snapshotter {
    * The overlay mount of a container: lowerdirs are the snapshots of `chain` (bottom-first, as chainIds()
    * returns them), upperdir/workdir the container's writable layer (same filesystem, both must exist).
    * Without `upperDir` the mount is a read-only view. Lowerdirs are given as short relative links (`l/XXXX`)
-   * resolved from `cwd`, so the options stay under a page for 100+ layers.
+   * resolved from `cwd`, so the options stay under a page for 100+ layers. `volatile` (overlayfs, Linux 5.10+)
+   * skips the sync of the upper filesystem at unmount — a syncfs of the whole host filesystem, hundreds of ms
+   * after a build wrote a large COPY layer — for writable layers a crash may lose (a build's RUN step: its
+   * changes become a verified, fsynced layer blob or nothing).
    */
-  async mounts(chain: Digest[], upperDir?: string, workDir?: string): Promise<Mount[]> {
+  async mounts(chain: Digest[], upperDir?: string, workDir?: string, opts: { volatile?: boolean } = {}): Promise<Mount[]> {
     const lowers: string[] = [];
     for (const id of [...chain].reverse()) lowers.push(`l/${(await this.stat(id)).link}`);
     if (lowers.length === 0) {
@@ -216,6 +219,7 @@ export class Snapshotter {
     }
     const options = [`lowerdir=${lowers.join(':')}`];
     if (upperDir) options.push(`upperdir=${upperDir}`, `workdir=${workDir ?? ''}`);
+    if (upperDir && opts.volatile) options.push('volatile');
     options.push('index=off');
     return [{ type: 'overlay', source: 'overlay', options, cwd: this.dir }];
   }

@@ -112,7 +112,7 @@ export async function runStep(o: RunStepOptions): Promise<LayerRecord> {
   const argv = runArgv(o.inst, o.shell);
   const chain = chainIds(o.parentDiffIds);
   const id = randomBytes(32).toString('hex');
-  const rootfsMounts = await snapshots.mounts(chain, runtime.upperDir(id), runtime.workDir(id));
+  const rootfsMounts = await snapshots.mounts(chain, runtime.upperDir(id), runtime.workDir(id), { volatile: true });
   o.signal.throwIfAborted();
   await runtime.create({
     id, chain, rootfsMounts, image: { WorkingDir: o.config.WorkingDir, User: o.config.User }, entrypoint: [], cmd: argv,
