@@ -52,6 +52,12 @@ export class Runtime {
   private readonly seccomp: SeccompCache;
   /** Exits just recorded (see exited()): concurrent inspects (the exit monitor, a wait request) share one. */
   private readonly exiting = new Map<string, { state: ContainerState; persisted: Promise<void> }>();
+  /**
+   * StartedAt of a start whose record may not be on disk yet: a container that exits at once can have its exit
+   * recorded from a state read before start() saved, which would say it never started (StartedAt zero, and
+   * inspect's paths empty). Taken by exited().
+   */
+  private readonly starts = new Map<string, string>();
   /** Removals finishing in the background (see delete()). */
   private readonly cleanups = new Set<Promise<void>>();
 
@@ -206,6 +212,9 @@ export class Runtime {
     const cur = this.exiting.get(s.id);
     if (cur) return { ...cur.state };
     if (this.timings) void this.noteExitLatency(s.id);
+    const started = this.starts.get(s.id);
+    this.starts.delete(s.id);
+    if (started && s.startedAt === ZERO_TIME) s.startedAt = started;
     s.status = 'exited';
     s.exitCode = code;
     s.oomKilled = existsSync(bundleFiles(this.dir(s.id)).oom);
@@ -259,10 +268,17 @@ export class Runtime {
       s = { ...s, exitCode: 0, oomKilled: false, error: '', finishedAt: ZERO_TIME };
       await this.launch(s);
     }
-    await startCreated(s.runtime, this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), id);
+    const startedAt = new Date().toISOString();
+    this.starts.set(id, startedAt);
+    try {
+      await startCreated(s.runtime, this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), id);
+    } catch (e) {
+      this.starts.delete(id);
+      throw e;
+    }
     t.mark('runtime start');
     s.status = 'running';
-    s.startedAt = new Date().toISOString();
+    s.startedAt = startedAt;
     await this.save(s);
     t.mark('save');
     t.done();
