@@ -3,18 +3,11 @@
 // build's image rebuilds without running anything; a changed step and everything after it run again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageService } from '../src/images/index.ts';
-import { Snapshotter } from '../src/snapshot/index.ts';
-import { DataRoot } from '../src/layout/index.ts';
-import { Runtime } from '../src/runtime/index.ts';
-import { Builder, buildRuntimeOf, type BuildEvent } from '../src/build/index.ts';
-import { busyboxRootfsTar } from './helpers/index.ts';
+import { Builder, type BuildEvent } from '../src/build/index.ts';
 import { runtimeSkip } from './runtime-helpers.ts';
+import { openBuilder, closeBuilder, type BuilderBench } from './build-helpers.ts';
 
 const skip = runtimeSkip() ?? false;
 let dir = '';
@@ -22,26 +15,13 @@ let images: ImageService;
 let builder: Builder;
 let ctx = '';
 
+let bench: BuilderBench | undefined;
 before(async () => {
   if (skip) return;
-  dir = await mkdtemp(join(tmpdir(), 'bcf-'));
-  const layout = new DataRoot(join(dir, 'd'));
-  images = await ImageService.open({ root: layout });
-  const snapshots = new Snapshotter(layout);
-  builder = new Builder({ images, snapshots, layout, runtime: buildRuntimeOf(new Runtime({ dataRoot: layout, stateDir: join(dir, 's') })) });
-  await mkdir(join(dir, 'rootfs'));
-  await images.import(createReadStream(await busyboxRootfsTar(join(dir, 'rootfs'))), { ref: 'busybox:latest' });
-  ctx = join(dir, 'ctx');
-  await mkdir(ctx);
-  await writeFile(join(ctx, 'a.txt'), 'a\n');
+  bench = await openBuilder('bcf-', { 'a.txt': 'a\n' }, { runtime: true });
+  ({ dir, images, builder, ctx } = bench);
 });
-after(async () => {
-  if (skip) return;
-  await images.close();
-  const mounts = execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo || true`], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
-  for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m]); } catch { /* gone */ } }
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => closeBuilder(bench));
 
 const DF = 'FROM busybox\nENV A=1\nCOPY a.txt /a.txt\nRUN echo ran > /ran\nWORKDIR /w\nCMD ["sh"]\n';
 

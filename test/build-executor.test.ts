@@ -4,16 +4,16 @@
 // files, cache hits, reproducibility and the error cases.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile, rm, readFile, stat, readdir } from 'node:fs/promises';
+import { mkdir, writeFile, rm, readFile, stat, readdir } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageService } from '../src/images/index.ts';
 import { Snapshotter } from '../src/snapshot/index.ts';
 import { DataRoot } from '../src/layout/index.ts';
 import { chainIds } from '../src/image/index.ts';
 import { Builder, type BuildEvent, type BuildOptions } from '../src/build/index.ts';
-import { busyboxRootfsTar, haveBusybox } from './helpers/index.ts';
+import { haveBusybox } from './helpers/index.ts';
+import { openBuilder, closeBuilder, type BuilderBench } from './build-helpers.ts';
 
 const skip = !haveBusybox() ? 'busybox-static is not installed (/bin/busybox)' : process.getuid?.() !== 0 ? 'needs root (layer ownership)' : false;
 
@@ -23,27 +23,14 @@ let snapshots: Snapshotter;
 let builder: Builder;
 let ctx = '';
 
+let bench: BuilderBench | undefined;
 before(async () => {
   if (skip) return;
-  dir = await mkdtemp(join(tmpdir(), 'berth-build-'));
-  const layout = new DataRoot(join(dir, 'root'));
-  images = await ImageService.open({ root: layout });
-  snapshots = new Snapshotter(layout);
-  builder = new Builder({ images, snapshots, layout });
-  await mkdir(join(dir, 'rootfs'));
-  const tar = await busyboxRootfsTar(join(dir, 'rootfs'));
-  await images.import(createReadStream(tar), { ref: 'busybox:latest' });
-  ctx = join(dir, 'ctx');
-  await mkdir(join(ctx, 'dir/sub'), { recursive: true });
-  await writeFile(join(ctx, 'a.txt'), 'A\n');
-  await writeFile(join(ctx, 'dir/b.txt'), 'B\n');
-  await writeFile(join(ctx, 'dir/sub/c.txt'), 'C\n');
+  bench = await openBuilder('berth-build-', { 'a.txt': 'A\n', 'dir/b.txt': 'B\n', 'dir/sub/c.txt': 'C\n' }, { root: 'root' });
+  ({ dir, images, builder, ctx } = bench);
+  ({ snapshots } = bench);
 });
-after(async () => {
-  if (skip) return;
-  await images.close();
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => closeBuilder(bench));
 
 async function build(dockerfile: string, o: Partial<BuildOptions> = {}) {
   const events: BuildEvent[] = [];

@@ -3,19 +3,15 @@
 // no container left behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, readdir, readFile, lstat, writeFile } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, readdir, readFile, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ImageService } from '../src/images/index.ts';
 import { Snapshotter } from '../src/snapshot/index.ts';
 import { DataRoot } from '../src/layout/index.ts';
-import { Runtime } from '../src/runtime/index.ts';
 import { chainIds } from '../src/image/index.ts';
-import { Builder, buildRuntimeOf, type BuildEvent } from '../src/build/index.ts';
-import { busyboxRootfsTar } from './helpers/index.ts';
+import { Builder, type BuildEvent } from '../src/build/index.ts';
 import { runtimeSkip } from './runtime-helpers.ts';
+import { openBuilder, closeBuilder, type BuilderBench } from './build-helpers.ts';
 
 const skip = runtimeSkip() ?? false;
 let dir = '';
@@ -25,28 +21,14 @@ let snapshots: Snapshotter;
 let builder: Builder;
 let ctx = '';
 
+let bench: BuilderBench | undefined;
 before(async () => {
   if (skip) return;
-  dir = await mkdtemp(join(tmpdir(), 'bbr-'));
-  layout = new DataRoot(join(dir, 'd'));
-  images = await ImageService.open({ root: layout });
-  snapshots = new Snapshotter(layout);
-  const runtime = buildRuntimeOf(new Runtime({ dataRoot: layout, stateDir: join(dir, 's') }));
-  builder = new Builder({ images, snapshots, layout, runtime });
-  await mkdir(join(dir, 'rootfs'));
-  await images.import(createReadStream(await busyboxRootfsTar(join(dir, 'rootfs'))), { ref: 'busybox:latest' });
-  ctx = join(dir, 'ctx');
-  await mkdir(ctx);
-  await writeFile(join(ctx, 'in.txt'), 'input\n');
+  bench = await openBuilder('bbr-', { 'in.txt': 'input\n' }, { runtime: true });
+  ({ dir, images, builder, ctx } = bench);
+  ({ layout, snapshots } = bench);
 });
-after(async () => {
-  if (skip) return;
-  await images.close();
-  // A failed test may leave a rootfs mounted under the temp dir.
-  const mounts = execFileSync('sh', ['-c', `grep -o ' ${dir}[^ ]*' /proc/self/mountinfo || true`], { encoding: 'utf8' }).split('\n').map((s) => s.trim()).filter(Boolean);
-  for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m]); } catch { /* gone */ } }
-  await rm(dir, { recursive: true, force: true });
-});
+after(() => closeBuilder(bench));
 
 async function build(dockerfile: string, o: { buildArgs?: Record<string, string>; signal?: AbortSignal; onStream?: (s: string) => void } = {}) {
   const events: BuildEvent[] = [];
