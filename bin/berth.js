@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS BERTH_EXTRA_CA_CERTS=${NODE_EXTRA_CA_CERTS} node
 // The `berth` entry. It runs the CLI bundle (dist/berth.cjs, see scripts/build.mjs) the way node runs a
 // CommonJS module, but compiles it through vm.Script with a V8 code cache: every command pays this start-up,
 // and compiling the bundle from source was its largest single cost (17–35 ms of `berth version`; 2–4 ms from
@@ -13,7 +13,16 @@
 // twice and the copies are compared before V8 sees them — a memcmp, where a hash would need node:crypto (~4 ms
 // to load, a tenth of what the cache saves) or a JS loop over 270 KB (slower still before it is optimised).
 // Any cache problem means compiling from source, never an error.
+//
+// The shebang runs node without NODE_EXTRA_CA_CERTS: node 20 reads and parses that whole PEM bundle before any
+// JS runs (with Debian's ca-certificates.crt, 80 ms — two thirds of `node -e ""` on a 2-core VM), and the CLI
+// never opens a TLS connection (registries are berthd's business). The value travels as BERTH_EXTRA_CA_CERTS
+// and is put back below, so what the CLI starts (berthd, credential helpers) sees the user's environment.
 'use strict';
+if (process.env.BERTH_EXTRA_CA_CERTS !== undefined) {
+  if (process.env.BERTH_EXTRA_CA_CERTS) process.env.NODE_EXTRA_CA_CERTS = process.env.BERTH_EXTRA_CA_CERTS;
+  delete process.env.BERTH_EXTRA_CA_CERTS;
+}
 const { readFileSync, writeFileSync, renameSync, mkdirSync, unlinkSync, readdirSync } = require('node:fs');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
