@@ -3,6 +3,9 @@
 //   `berth version` with the daemon up    ≤ 120 ms   (anchor: `docker version` against Debian's dockerd)
 // plus the daemon's side alone (`GET /images/json` over the socket, no CLI start-up) for both daemons, and the
 // floor: `node -e ""`, node's own start-up, which every berth command pays before its first line runs.
+// berth runs as a user runs it: the executable bin/berth.js through its shebang, which starts node without
+// NODE_EXTRA_CA_CERTS (see there). The floor is node started the same way; the floor with the environment as
+// it is (where NODE_EXTRA_CA_CERTS may be set: node then parses the whole CA bundle first) is printed too.
 // Both daemons get the same 1,000 one-layer images from one generated docker-archive (`docker load`).
 // Usage: npm run bench -- images [N=1000] [RUNS=15]
 import { createWriteStream } from 'node:fs';
@@ -103,16 +106,17 @@ export default async function (args: string[]): Promise<void> {
     if (anchor) await sh('docker', ['load', '-q', '-i', archive], { env: anchor.env });
     // bin/berth.js keeps a V8 code cache (written by the first run): a private one, warmed here, as a user's is
     const env = { ...berth.dockerEnv, BERTH_CODE_CACHE: join(dir, 'code-cache') };
-    const count = (await sh('node', [berthBin, 'images', '-q'], { env })).trim().split('\n').length;
+    const count = (await sh(berthBin, ['images', '-q'], { env })).trim().split('\n').length;
     if (count !== n) throw new Error(`berth images lists ${count} images, expected ${n}`);
     const cold = { ...env, BERTH_CODE_CACHE: '0' };
 
     const m = await medians(runs, {
-      bImages: () => sh('node', [berthBin, 'images'], { env }),
-      bVersion: () => sh('node', [berthBin, 'version'], { env }),
-      bVersionNoCache: () => sh('node', [berthBin, 'version'], { env: cold }),
-      // the floor every berth command pays before its first line of code: starting node itself
-      floor: () => sh('node', ['-e', '']),
+      bImages: () => sh(berthBin, ['images'], { env }),
+      bVersion: () => sh(berthBin, ['version'], { env }),
+      bVersionNoCache: () => sh(berthBin, ['version'], { env: cold }),
+      // the floor every berth command pays before its first line of code: starting node itself, as bin/berth.js does
+      floor: () => sh('env', ['-u', 'NODE_EXTRA_CA_CERTS', 'node', '-e', '']),
+      floorEnv: () => sh('node', ['-e', '']),
       bApi: () => getImagesJson(berth.socketPath, '1.51'),
       bDocker: () => sh('docker', ['images'], { env }),
       ...(anchor ? {
@@ -131,6 +135,7 @@ export default async function (args: string[]): Promise<void> {
       { name: `GET /images/json (${n}), daemon only`, berth: a('bApi'), anchor: a('aApi'), anchorName: 'dockerd' },
       { name: `docker images (${n}): berthd vs dockerd`, berth: a('bDocker'), anchor: a('aImages'), anchorName: 'dockerd' },
       { name: 'floor: node -e "" vs docker version', berth: a('floor'), anchor: a('aVersion'), anchorName: 'dockerd' },
+      ...(process.env.NODE_EXTRA_CA_CERTS ? [{ name: 'floor with NODE_EXTRA_CA_CERTS vs without', berth: a('floorEnv'), anchor: a('floor'), anchorName: 'without' }] : []),
     ];
     report(`images: ${n} images, median of ${runs} rounds (each round runs every command once, in turn)`, rows);
     console.log(`absolute: berth images ${a('bImages').toFixed(0)} ms (target ≤ 150), berth version ${a('bVersion').toFixed(0)} ms (target ≤ 120); ` +
