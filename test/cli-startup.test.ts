@@ -139,3 +139,21 @@ test('an unwritable cache directory only means no cache', async () => {
   await sameAsSources(join(blocker, 'cache'));
   assert.equal(readFileSync(blocker, 'utf8'), 'not a directory');
 });
+
+test('the executable starts node without NODE_EXTRA_CA_CERTS and hands the value on to what it runs', async () => {
+  // node would parse (here: fail to read) the file before any JS; a credential helper the CLI runs must see it
+  const helpers = join(dir, 'helpers');
+  mkdirSync(helpers, { recursive: true });
+  const seen = join(dir, 'seen');
+  writeFileSync(join(helpers, 'docker-credential-envdump'), `#!/bin/sh\necho "$NODE_EXTRA_CA_CERTS|\${BERTH_EXTRA_CA_CERTS-unset}" > '${seen}'\n`, { mode: 0o755 });
+  const config = join(dir, 'docker-config');
+  mkdirSync(config, { recursive: true });
+  writeFileSync(join(config, 'config.json'), JSON.stringify({ credsStore: 'envdump' }));
+  const extra = join(dir, 'no-such-ca.pem');
+  const r = await run(bin, ['logout', '127.0.0.1:5999'], {
+    env: { ...process.env, PATH: `${helpers}:${process.env.PATH}`, DOCKER_CONFIG: config, NODE_EXTRA_CA_CERTS: extra, BERTH_CODE_CACHE: '0' },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /extra certs/i, 'node read NODE_EXTRA_CA_CERTS at start-up');
+  assert.equal(readFileSync(seen, 'utf8').trim(), `${extra}|unset`);
+});
