@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -105,6 +105,17 @@ test('save → load round trip in a fresh store keeps IDs, tags and bytes; save 
     assert.deepEqual(s2.get('busybox:other').repoTags, ['busybox:latest', 'busybox:other']);
     assert.deepEqual(await blobs(s2), await blobs(s));
   });
+}));
+
+test('bad input: save of an image whose layer rotted on disk fails mid-stream naming the blob', () => withImages(async (s) => {
+  const img = makeImage([base, top]);
+  await s.load(Readable.from([await legacyArchive([{ img, tags: ['busybox:latest'] }])]));
+  const layer = s.get('busybox').record.layers[0]!.digest;
+  const file = s.content.blobPath(layer);
+  const bytes = await readFile(file);
+  bytes[bytes.length >> 1] ^= 0xff;
+  await writeFile(file, bytes);
+  await assert.rejects(collect(await s.save(['busybox'])), (e) => isKind(e, 'InvalidArgument') && messageOf(e).includes(`expected ${layer}`));
 }));
 
 test('reloading a tag onto another image leaves the old one dangling, with docker\'s rename message', () => withImages(async (s) => {

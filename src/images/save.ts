@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar-stream';
 import type { ImageRecord } from '../metadata/index.ts';
 import { parseNormalizedNamed, familiar, familiarName, toString, repoName, isIdOnly, type Reference } from '../reference/index.ts';
-import { hexOf, algorithmOf, type Digest } from '../digest/index.ts';
+import { hexOf, algorithmOf, VerifyingStream, type Digest } from '../digest/index.ts';
 import { MT, ANNOTATION_IMAGE_NAME, ANNOTATION_REF_NAME } from './model.ts';
 import type { ImageServiceBase } from './service.ts';
 import { notFound, isKind } from '../errors/index.ts';
@@ -69,7 +69,9 @@ export async function saveImages(s: ImageServiceBase, names: string[]): Promise<
       written.add(d);
       const info = await s.content.info(d);
       const entry = pack.entry({ name: blobName(d), size: info.size, mode: 0o644, mtime: EPOCH });
-      await pipeline(await s.content.createReadStream(d), entry);
+      // verified as it streams: a blob that rotted on disk cuts the archive short (the client sees an error,
+      // never an archive whose bytes do not match its names)
+      await pipeline(await s.content.createReadStream(d), new VerifyingStream({ expected: d, expectedSize: info.size }), entry);
     };
     const index: object[] = [];
     const manifest: object[] = [];
