@@ -2,11 +2,14 @@
 // daemon (it holds the keep-alive agents, learned endpoints, challenges and tokens), a Repository per name.
 // Every call goes through `call()`: endpoint discovery by ping, auth header, redirects, one re-auth on 401,
 // retries with backoff on transient failures (streams are re-opened by the caller's factory).
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { BerthError } from '../errors/index.ts';
-import { Digester, digestOf, isDigest, digestMismatch, type Digest } from '../digest/index.ts';
+import { digestOf, isDigest, digestMismatch, type Digest } from '../digest/index.ts';
 import { Authorizer, repoScope, type CredentialSource } from './auth.ts';
-import { Transport, drain, failFor, readBody, type Request, type Response, type TransportOptions } from './transport.ts';
+import { Transport, drain, failFor, readBody, headerOf, type Request, type Response, type TransportOptions } from './transport.ts';
+import { uploadBlob, uploadStream, type UploadOptions, type UploadResult } from './upload.ts';
+
+export type { UploadOptions, UploadResult };
 
 /** The manifest media types docker asks for, most preferred first (distribution/registry/client). */
 export const MANIFEST_ACCEPT = [
@@ -41,18 +44,6 @@ export interface BlobStream {
   /** Total blob size when the registry said so. */
   total?: number;
 }
-
-export interface UploadOptions {
-  /** Try a cross-repository mount from this repository of the same registry first. */
-  mountFrom?: string;
-  /** Upload in PATCH chunks of this many bytes (Content-Range); default: one monolithic PUT. */
-  chunkSize?: number;
-  signal?: AbortSignal;
-  /** Called with the bytes sent so far. */
-  onProgress?: (sent: number) => void;
-}
-
-export type UploadResult = 'pushed' | 'mounted' | 'exists';
 
 export class RegistryClient {
   readonly transport: Transport;
@@ -153,15 +144,13 @@ export class RegistryClient {
   }
 }
 
-function header(res: Response, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
+const header = headerOf;
 
 export class Repository {
   constructor(readonly client: RegistryClient, readonly host: string, readonly name: string) {}
 
-  private url(base: string, path: string): string {
+  /** `<base>/v2/<name>/<path>` */
+  urlFor(base: string, path: string): string {
     return `${base}/v2/${this.name}/${path}`;
   }
 
@@ -178,7 +167,7 @@ export class Repository {
    */
   async getManifest(reference: string, signal?: AbortSignal, accept = MANIFEST_ACCEPT): Promise<Manifest> {
     const res = await this.client.call(this.host, this.pullScopes(), (base) => ({
-      method: 'GET', url: this.url(base, `manifests/${reference}`), headers: { Accept: accept.join(', ') },
+      method: 'GET', url: this.urlFor(base, `manifests/${reference}`), headers: { Accept: accept.join(', ') },
     }), signal);
     if (res.status !== 200) await failFor(res, res.status === 404 ? `manifest for ${this.host}/${this.name}:${reference} not found` : undefined);
     const bytes = await readBody(res, 4 << 20);
@@ -196,7 +185,7 @@ export class Repository {
     let path = 'tags/list?n=1000';
     for (let page = 0; page < 100 && path; page++) {
       const cur = path;
-      const res = await this.client.call(this.host, this.pullScopes(), (base) => ({ method: 'GET', url: cur.startsWith('/') ? base + cur : this.url(base, cur) }), signal);
+      const res = await this.client.call(this.host, this.pullScopes(), (base) => ({ method: 'GET', url: cur.startsWith('/') ? base + cur : this.urlFor(base, cur) }), signal);
       if (res.status !== 200) await failFor(res, res.status === 404 ? `repository ${this.host}/${this.name} not found` : undefined);
       const body = JSON.parse((await readBody(res, 8 << 20)).toString('utf8')) as { tags?: string[] | null };
       out.push(...(body.tags ?? []));
@@ -209,7 +198,7 @@ export class Repository {
   /** HEAD a manifest: its digest, type and size, or undefined when unknown (404). */
   async headManifest(reference: string, signal?: AbortSignal): Promise<ManifestHead | undefined> {
     const res = await this.client.call(this.host, this.pullScopes(), (base) => ({
-      method: 'HEAD', url: this.url(base, `manifests/${reference}`), headers: { Accept: MANIFEST_ACCEPT.join(', ') },
+      method: 'HEAD', url: this.urlFor(base, `manifests/${reference}`), headers: { Accept: MANIFEST_ACCEPT.join(', ') },
     }), signal);
     drain(res);
     if (res.status === 404) return undefined;
@@ -222,7 +211,7 @@ export class Repository {
   /** PUT a manifest under a tag or its digest; returns the digest of the bytes. */
   async putManifest(reference: string, bytes: Buffer, mediaType: string, signal?: AbortSignal): Promise<Digest> {
     const res = await this.client.call(this.host, this.pushScopes(), (base) => ({
-      method: 'PUT', url: this.url(base, `manifests/${reference}`), headers: { 'Content-Type': mediaType }, body: bytes,
+      method: 'PUT', url: this.urlFor(base, `manifests/${reference}`), headers: { 'Content-Type': mediaType }, body: bytes,
     }), signal);
     if (res.status !== 201 && res.status !== 200 && res.status !== 202) await failFor(res);
     drain(res);
@@ -231,7 +220,7 @@ export class Repository {
 
   /** HEAD a blob: its size, or undefined when the registry does not have it in this repository. */
   async statBlob(digest: Digest, signal?: AbortSignal, scopes = this.pullScopes()): Promise<number | undefined> {
-    const res = await this.client.call(this.host, scopes, (base) => ({ method: 'HEAD', url: this.url(base, `blobs/${digest}`) }), signal);
+    const res = await this.client.call(this.host, scopes, (base) => ({ method: 'HEAD', url: this.urlFor(base, `blobs/${digest}`) }), signal);
     drain(res);
     if (res.status === 404) return undefined;
     if (res.status !== 200) await failFor(res);
@@ -245,7 +234,7 @@ export class Repository {
   async openBlob(digest: Digest, opts: { start?: number; signal?: AbortSignal } = {}): Promise<BlobStream> {
     const start = opts.start ?? 0;
     const res = await this.client.call(this.host, this.pullScopes(), (base) => ({
-      method: 'GET', url: this.url(base, `blobs/${digest}`), headers: (start > 0 ? { Range: `bytes=${start}-` } : {}) as Record<string, string>,
+      method: 'GET', url: this.urlFor(base, `blobs/${digest}`), headers: (start > 0 ? { Range: `bytes=${start}-` } : {}) as Record<string, string>,
     }), opts.signal);
     if (res.status === 206) {
       const m = /bytes (\d+)-\d+\/(\d+|\*)/.exec(header(res, 'content-range') ?? '');
@@ -259,149 +248,15 @@ export class Repository {
     return { stream: res.body, start: 0, total: len ? Number(len) : undefined };
   }
 
-  /**
-   * Uploads a blob unless the registry has it (HEAD first), trying a cross-repository mount when `mountFrom`
-   * is given (spec "Mounting a blob from another repository": 201 = mounted, 202 = start an upload instead).
-   * `open` gives a fresh stream of the blob's bytes for every attempt. Monolithic by default (POST, then one
-   * PUT ?digest= with the body), or chunked PATCHes with Content-Range and a closing PUT.
-   */
-  async uploadBlob(digest: Digest, size: number, open: () => Readable | Promise<Readable>, opts: UploadOptions = {}): Promise<UploadResult> {
-    const scopes = this.pushScopes(opts.mountFrom);
-    if (await this.statBlob(digest, opts.signal, scopes) !== undefined) return 'exists';
-    return this.client.transport.retry(async () => {
-      const q = opts.mountFrom && opts.mountFrom !== this.name ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(opts.mountFrom)}` : '';
-      const start = await this.client.call(this.host, scopes, (base) => ({ method: 'POST', url: this.url(base, `blobs/uploads/${q}`) }), opts.signal);
-      drain(start);
-      if (start.status === 201 && q) return 'mounted';
-      if (start.status !== 202) await failFor(start);
-      let location = this.location(start);
-      if (opts.chunkSize && opts.chunkSize > 0 && size > opts.chunkSize) {
-        location = await this.patchChunks(location, open, opts, scopes);
-        const fin = await this.client.transport.request({
-          method: 'PUT', url: withDigest(location, digest), signal: opts.signal,
-          headers: await this.authHeaders(scopes, opts.signal),
-        });
-        if (fin.status !== 201) await this.uploadFailed(fin, scopes);
-        drain(fin);
-        return 'pushed';
-      }
-      const body = await open();
-      let sent = 0;
-      if (opts.onProgress) body.on('data', (c: Buffer) => { sent += c.length; opts.onProgress!(sent); });
-      const put = await this.client.transport.send({
-        method: 'PUT', url: withDigest(location, digest), body, signal: opts.signal,
-        headers: { ...await this.authHeaders(scopes, opts.signal), 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) },
-      });
-      if (put.status !== 201) await this.uploadFailed(put, scopes);
-      drain(put);
-      return 'pushed';
-    }, opts.signal);
+  /** Uploads a blob unless the registry has it (upload.ts). */
+  uploadBlob(digest: Digest, size: number, open: () => Readable | Promise<Readable>, opts: UploadOptions = {}): Promise<UploadResult> {
+    return uploadBlob(this, digest, size, open, opts);
   }
 
-  /**
-   * Uploads bytes whose digest is not known in advance (a layer compressed on the fly): POST, one streaming
-   * PATCH (chunked transfer encoding, as docker's push does), then PUT ?digest= with the digest computed
-   * while sending. Returns what was uploaded; `open` is called again for every attempt.
-   */
-  async uploadStream(open: () => Readable | Promise<Readable>, opts: UploadOptions = {}): Promise<{ digest: Digest; size: number }> {
-    const scopes = this.pushScopes();
-    return this.client.transport.retry(async () => {
-      const start = await this.client.call(this.host, scopes, (base) => ({ method: 'POST', url: this.url(base, 'blobs/uploads/') }), opts.signal);
-      drain(start);
-      if (start.status !== 202) await failFor(start);
-      const src = await open();
-      const dg = new Digester();
-      const tap = new Transform({
-        transform(chunk: Buffer, _e, cb) { dg.update(chunk); opts.onProgress?.(dg.size); cb(null, chunk); },
-      });
-      src.on('error', (e) => tap.destroy(e));
-      src.pipe(tap);
-      const patch = await this.client.transport.send({
-        method: 'PATCH', url: this.location(start), body: tap, signal: opts.signal,
-        headers: { ...await this.authHeaders(scopes, opts.signal), 'Content-Type': 'application/octet-stream' },
-      });
-      if (patch.status !== 202) await this.uploadFailed(patch, scopes);
-      drain(patch);
-      const digest = dg.digest();
-      const fin = await this.client.transport.send({
-        method: 'PUT', url: withDigest(this.location(patch, this.location(start)), digest), signal: opts.signal,
-        headers: await this.authHeaders(scopes, opts.signal),
-      });
-      if (fin.status !== 201) await this.uploadFailed(fin, scopes);
-      drain(fin);
-      return { digest, size: dg.size };
-    }, opts.signal);
+  /** Uploads bytes whose digest is not known in advance (upload.ts). */
+  uploadStream(open: () => Readable | Promise<Readable>, opts: UploadOptions = {}): Promise<{ digest: Digest; size: number }> {
+    return uploadStream(this, open, opts);
   }
-
-  private async patchChunks(location: string, open: () => Readable | Promise<Readable>, opts: UploadOptions, scopes: string[]): Promise<string> {
-    const src = await open();
-    let offset = 0;
-    let pending: Buffer[] = [];
-    let pendingLen = 0;
-    const flush = async () => {
-      const chunk = Buffer.concat(pending, pendingLen);
-      pending = [];
-      pendingLen = 0;
-      const res = await this.client.transport.send({
-        method: 'PATCH', url: location, body: chunk, signal: opts.signal,
-        headers: {
-          ...await this.authHeaders(scopes, opts.signal), 'Content-Type': 'application/octet-stream',
-          'Content-Range': `${offset}-${offset + chunk.length - 1}`,
-        },
-      });
-      if (res.status !== 202) await this.uploadFailed(res, scopes);
-      drain(res);
-      location = this.location(res, location);
-      offset += chunk.length;
-      opts.onProgress?.(offset);
-    };
-    for await (const c of src as AsyncIterable<Buffer>) {
-      let buf = c;
-      while (buf.length) {
-        const take = Math.min(buf.length, opts.chunkSize! - pendingLen);
-        pending.push(buf.subarray(0, take));
-        pendingLen += take;
-        buf = buf.subarray(take);
-        if (pendingLen === opts.chunkSize) await flush();
-      }
-    }
-    if (pendingLen) await flush();
-    return location;
-  }
-
-  /**
-   * A failed upload step. A 401 mid-upload means the token expired during a long transfer: forget it and fail
-   * as Unavailable so the upload's retry starts a fresh session with a fresh token.
-   */
-  private async uploadFailed(res: Response, scopes: string[]): Promise<never> {
-    if (res.status === 401) {
-      drain(res);
-      this.client.auth.invalidate(this.host, scopes);
-      throw new BerthError('Unavailable', 'registry refused the upload token (expired?); retrying', { code: 'AUTH_EXPIRED' });
-    }
-    return failFor(res);
-  }
-
-  private async authHeaders(scopes: string[], signal?: AbortSignal): Promise<Record<string, string>> {
-    const a = await this.client.auth.header(this.host, scopes, signal);
-    return a ? { Authorization: a } : {};
-  }
-
-  /** The upload URL from Location (may be relative, spec "Pushing blobs"). */
-  private location(res: Response, prev?: string): string {
-    const loc = header(res, 'location');
-    if (!loc) {
-      if (prev) return prev;
-      throw new BerthError('Unavailable', 'registry started an upload without a Location', { code: 'BLOB_UPLOAD_INVALID' });
-    }
-    return new URL(loc, res.url).toString();
-  }
-}
-
-function withDigest(location: string, digest: Digest): string {
-  const u = new URL(location);
-  u.searchParams.set('digest', digest);
-  return u.toString();
 }
 
 /** Content-Type unless it is generic, else the manifest's own mediaType field, else Docker v2s2. */

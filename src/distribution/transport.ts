@@ -74,6 +74,12 @@ export async function readBody(res: Response | http.IncomingMessage, max = 16 <<
   return Buffer.concat(chunks);
 }
 
+/** A response header as one string (repeated ones joined). */
+export function headerOf(res: Response, name: string): string | undefined {
+  const v = res.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
 /** Discards a body we do not need, so the keep-alive socket is reused. */
 export function drain(res: Response): void {
   res.body.resume();
@@ -188,6 +194,13 @@ export class Transport {
     } catch { /* no directory for this host */ }
     this.hostAgents.set(host, agent);
     return agent;
+  }
+
+  /** The TLS options send() uses for `hostPort`, for connections made without the agents (rawget.ts). */
+  async tlsOptions(hostPort: string): Promise<https.AgentOptions> {
+    if (await this.isInsecure(hostPort)) return { rejectUnauthorized: false };
+    const { ca, cert, key } = (this.hostAgent(hostPort) ?? this.httpsAgent).options;
+    return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
   }
 
   /** One HTTP exchange, no redirects, no retries. Network failures become BerthErrors (Unavailable). */
