@@ -2,6 +2,7 @@
 // name conflicts, exit codes. One berthd for the file; a busybox-static image imported at start.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDaemon, importBusybox, docker, haveDocker, type StartedDaemon } from './helpers/index.ts';
@@ -194,6 +195,10 @@ test('restart policy on-failure restarts, stats --no-stream, top, info counts, e
   const stats = await docker(['stats', '--no-stream', '--format', '{{.Name}} {{.PIDs}}', 'busy'], { env: d.dockerEnv });
   assert.equal(stats.code, 0, stats.stderr);
   assert.match(stats.stdout, /^busy \d+\n$/);
+  // no -m: the limit is the machine's memory, as dockerd reports it (not cgroup v1's 2^63)
+  const mem = await docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', 'busy'], { env: d.dockerEnv });
+  const gib = (os.totalmem() / 2 ** 30).toFixed(2);
+  assert.match(mem.stdout, new RegExp(` / ${gib.replace('.', '\\.')}GiB\n$`), mem.stdout);
   const top = await docker(['top', 'busy'], { env: d.dockerEnv });
   assert.match(top.stdout, /sleep 60/);
   const info = await docker(['info', '--format', '{{.ContainersRunning}}'], { env: d.dockerEnv });

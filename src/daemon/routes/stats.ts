@@ -27,7 +27,9 @@ function cpu(s: Sample | undefined): Record<string, unknown> {
 }
 
 function statsJSON(name: string, id: string, cur: Sample, pre: Sample | undefined): Record<string, unknown> {
-  const limit = Number.isFinite(cur.cg.memoryLimit) && cur.cg.memoryLimit > 0 ? cur.cg.memoryLimit : os.totalmem();
+  // no limit reads as cgroup v1's 2^63-4096 (v2: "max"): moby then reports the machine's memory
+  const machine = os.totalmem();
+  const limit = Number.isFinite(cur.cg.memoryLimit) && cur.cg.memoryLimit > 0 ? Math.min(cur.cg.memoryLimit, machine) : machine;
   return {
     name, id, read: cur.at, preread: pre?.at ?? '0001-01-01T00:00:00Z',
     pids_stats: { current: cur.cg.pids }, blkio_stats: { io_service_bytes_recursive: null },
