@@ -138,6 +138,11 @@ test('volumes: named volume through -v keeps data across containers; ls, inspect
   const busy = await docker(['volume', 'rm', 'data1'], { env: d.dockerEnv });
   assert.notEqual(busy.code, 0);
   assert.match(busy.stderr, /volume is in use - \[[0-9a-f]{64}\]/);
+  // system df counts it: one link (the stopped vw), 5 bytes of files
+  const df = await docker(['system', 'df', '-v', '--format', '{{range .Volumes}}{{.Name}} {{.Links}} {{.Size}}{{end}}'], { env: d.dockerEnv });
+  assert.equal(df.stdout.trim(), 'data1 1 5B', df.stderr);
+  const sum = await docker(['system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}}'], { env: d.dockerEnv });
+  assert.match(sum.stdout, /^Local Volumes 1 1 5B$/m);
   assert.equal((await docker(['rm', 'vw'], { env: d.dockerEnv })).code, 0);
   const pr = await docker(['volume', 'prune', '-a', '-f'], { env: d.dockerEnv });
   assert.equal(pr.code, 0, pr.stderr);

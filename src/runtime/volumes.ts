@@ -71,6 +71,11 @@ export class Volumes {
     return out;
   }
 
+  /** Bytes of the files in a volume's data, as moby's directory.Size counts them (file sizes, links once). */
+  size(name: string): Promise<number> {
+    return duBytes(this.dataPath(name));
+  }
+
   /** Removes a volume; Conflict (docker's text) when `usedBy` lists containers, unless `force` is about a missing one. */
   async remove(name: string, opts: { usedBy?: string[]; force?: boolean } = {}): Promise<void> {
     const exists = await this.get(name).then(() => true, () => false);
@@ -122,11 +127,15 @@ export class Volumes {
 
 async function duBytes(dir: string): Promise<number> {
   let total = 0;
+  const seen = new Set<number>();
   const walk = async (d: string): Promise<void> => {
     for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
       const p = join(d, e.name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) total += (await lstat(p).catch(() => ({ size: 0 }))).size;
+      else if (e.isFile()) {
+        const st = await lstat(p).catch(() => undefined);
+        if (st && (st.nlink < 2 || !seen.has(st.ino))) { seen.add(st.ino); total += st.size; }
+      }
     }
   };
   await walk(dir);

@@ -10,6 +10,7 @@ import { API_VERSION, MIN_API_VERSION, type SystemVersion, type SystemInfo, type
 import type { Router, Context } from '../router.ts';
 import { EVENT_FILTERS, matchEvent, parseTimestamp } from '../events.ts';
 import { systemDf, imageCount } from './images.ts';
+import { volumesDf } from './volumes.ts';
 import { registryInfo } from './distribution.ts';
 
 export const BERTH_VERSION = '0.1.0';
@@ -124,6 +125,7 @@ async function df(ctx: Context): Promise<void> {
   }
   const out: SystemDf = { LayersSize: 0, Images: [], Containers: [], Volumes: [], BuildCache: [] };
   if (!types.size || types.has('image')) await systemDf(ctx, out);
+  if (!types.size || types.has('volume')) out.Volumes = await volumesDf(ctx.services) as SystemDf['Volumes'];
   for (const hook of ctx.services.hooks.df) await hook(out, types);
   // dockerd 20.10 (API < 1.42) still sent the deprecated BuilderSize
   if (versionBefore(ctx.version, '1.42')) (out as SystemDf & { BuilderSize?: number }).BuilderSize = 0;

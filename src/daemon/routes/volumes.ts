@@ -49,6 +49,17 @@ function view(v: VolumeInfo): VolumeInfo {
   return { ...v, Labels: empty(v.Labels) ? null : v.Labels, Options: empty(v.Options) ? null : v.Options } as VolumeInfo;
 }
 
+/** `/system/df`'s volumes: each with its size and how many containers mount it (moby's UsageData). */
+export async function volumesDf(s: Services): Promise<VolumeInfo[]> {
+  const used = await usage(s);
+  const vs = volumesOf(s);
+  const out: VolumeInfo[] = [];
+  for (const v of await vs.list()) {
+    out.push({ ...view(v), UsageData: { Size: await vs.size(v.Name), RefCount: used.get(v.Name)?.length ?? 0 } } as VolumeInfo);
+  }
+  return out;
+}
+
 async function list(ctx: Context): Promise<void> {
   const s = ctx.services;
   const f = ctx.filters(['name', 'label', 'label!', 'dangling', 'driver']);
