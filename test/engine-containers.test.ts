@@ -127,7 +127,7 @@ test('docker cp both ways, then commit and run the new image', { skip }, async (
 });
 
 test('volumes: named volume through -v keeps data across containers; ls, inspect, rm in use, prune', { skip }, async () => {
-  const w = await docker(['run', '--name', 'vw', '-v', 'data1:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f'], { env: d.dockerEnv });
+  const w = await docker(['run', '--name', 'vw', '-v', 'data1:/data', 'busybox', 'sh', '-c', 'echo kept > /data/f; echo 1234 > /layer'], { env: d.dockerEnv });
   assert.equal(w.code, 0, w.stderr);
   const r = await docker(['run', '--rm', '-v', 'data1:/data', 'busybox', 'cat', '/data/f'], { env: d.dockerEnv });
   assert.equal(r.stdout, 'kept\n', r.stderr);
@@ -143,6 +143,9 @@ test('volumes: named volume through -v keeps data across containers; ls, inspect
   assert.equal(df.stdout.trim(), 'data1 1 5B', df.stderr);
   const sum = await docker(['system', 'df', '--format', '{{.Type}} {{.TotalCount}} {{.Active}} {{.Size}}'], { env: d.dockerEnv });
   assert.match(sum.stdout, /^Local Volumes 1 1 5B$/m);
+  // and the stopped writer's layer (/layer, 5 bytes; /data is the volume's): dockerd's SizeRw
+  const cdf = await docker(['system', 'df', '-v', '--format', '{{range .Containers}}{{.Names}}={{.Size}} {{end}}'], { env: d.dockerEnv });
+  assert.match(cdf.stdout, /\bvw=5B\b/, cdf.stdout);
   assert.equal((await docker(['rm', 'vw'], { env: d.dockerEnv })).code, 0);
   const pr = await docker(['volume', 'prune', '-a', '-f'], { env: d.dockerEnv });
   assert.equal(pr.code, 0, pr.stderr);

@@ -1,7 +1,7 @@
 // Small crash-safe file primitives shared by every store (content, metadata, registry storage).
 // The pattern everywhere: write to a temp file in the same directory, fsync it, rename over the target,
-// fsync the directory. A reader sees the old file or the new one, never a torn one.
-import { open, rename, mkdir, rm, readFile } from 'node:fs/promises';
+// fsync the directory. A reader sees the old file or the new one, never a torn one. (And dirBytes: disk use.)
+import { open, rename, mkdir, rm, readFile, readdir, lstat } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -59,4 +59,27 @@ export async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Bytes of the regular files under `dir`, a hard-linked file once: what moby's directory.Size counts for a
+ * container's writable layer (SizeRw) and a volume (UsageData.Size). A missing directory is 0.
+ */
+export async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  const linked = new Set<number>();
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        const st = await lstat(p).catch(() => undefined);
+        if (!st || (st.nlink > 1 && linked.has(st.ino))) continue;
+        if (st.nlink > 1) linked.add(st.ino);
+        total += st.size;
+      }
+    }
+  };
+  await walk(dir);
+  return total;
 }

@@ -4,11 +4,11 @@
 // volumes/<name>/meta.json    VolumeInfo minus Mountpoint
 //
 // Which containers use a volume is the daemon's knowledge (container configs); remove/prune take it as input.
-import { mkdir, readdir, rm, lstat } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { atomicWriteJSON, readJSON } from '../fsutil/index.ts';
+import { atomicWriteJSON, readJSON, dirBytes } from '../fsutil/index.ts';
 import type { DataRoot } from '../layout/index.ts';
 import { conflict, invalidArgument, notFound, internal } from '../errors/index.ts';
 
@@ -73,7 +73,7 @@ export class Volumes {
 
   /** Bytes of the files in a volume's data, as moby's directory.Size counts them (file sizes, links once). */
   size(name: string): Promise<number> {
-    return duBytes(this.dataPath(name));
+    return dirBytes(this.dataPath(name));
   }
 
   /** Removes a volume; Conflict (docker's text) when `usedBy` lists containers, unless `force` is about a missing one. */
@@ -102,7 +102,7 @@ export class Volumes {
       if (used.has(v.Name)) continue;
       if (!opts.all && !/^[a-f0-9]{64}$/.test(v.Name)) continue;
       if (opts.labels && !opts.labels(v.Labels)) continue;
-      space += await duBytes(v.Mountpoint);
+      space += await dirBytes(v.Mountpoint);
       await this.remove(v.Name);
       deleted.push(v.Name);
     }
@@ -123,21 +123,4 @@ export class Volumes {
     });
     return true;
   }
-}
-
-async function duBytes(dir: string): Promise<number> {
-  let total = 0;
-  const seen = new Set<number>();
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) {
-        const st = await lstat(p).catch(() => undefined);
-        if (st && (st.nlink < 2 || !seen.has(st.ino))) { seen.add(st.ino); total += st.size; }
-      }
-    }
-  };
-  await walk(dir);
-  return total;
 }

@@ -1,7 +1,6 @@
 // Read-only views of containers: `GET /containers/json` (docker's ContainerSummary, with all/limit/size/
 // filters), `GET /containers/{id}/json` (ContainerInspect), and the container parts of /info and /system/df.
-import { readdir, lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirBytes } from '../../fsutil/index.ts';
 import type { ContainerState } from '../../runtime/index.ts';
 import type { Context } from '../router.ts';
 import type { Services } from '../services.ts';
@@ -12,24 +11,9 @@ import { healthOf, healthSuffix, healthMatches } from './health.ts';
 
 const ZERO = '0001-01-01T00:00:00Z';
 
-/** Bytes of regular files under `dir` (docker's SizeRw counts the writable layer's files the same way). */
-export async function du(dir: string): Promise<number> {
-  let total = 0;
-  const walk = async (d: string): Promise<void> => {
-    const ents = await readdir(d, { withFileTypes: true }).catch(() => []);
-    for (const e of ents) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) total += (await lstat(p).catch(() => undefined))?.size ?? 0;
-    }
-  };
-  await walk(dir);
-  return total;
-}
-
 /** `ps -s`: the writable layer, and it plus the image (SizeRootFs). */
 async function sizes(s: Services, r: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
-  const rw = await du(s.runtime.upperDir(r.Id));
+  const rw = await dirBytes(s.runtime.upperDir(r.Id));
   const img = s.images.records().find((x) => x.id === r.Image)?.size ?? 0;
   return { SizeRw: rw, SizeRootFs: rw + img };
 }
@@ -143,7 +127,7 @@ onLoad.push(async (s, store) => {
       df.Containers.push({
         Id: r.Id, Names: [r.Name], Image: r.ImageName, ImageID: r.Image, Command: psCommand(r.Path, r.Args),
         Created: Math.floor(Date.parse(r.Created) / 1000), Ports: [], Labels: r.Config.Labels ?? {}, State: dockerState(st),
-        Status: dockerStatus(st), SizeRw: 0, SizeRootFs: 0, Mounts: r.Mounts,
+        Status: dockerStatus(st), ...(await sizes(s, r)), Mounts: r.Mounts,
       });
     }
   });

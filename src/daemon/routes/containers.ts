@@ -14,7 +14,8 @@ import { containerStore, runningCache, onLoad, stateOf, type ContainerRecord, ty
 import { attachRoute, attachPlain, logsRoute } from './container-io.ts';
 import { volumesOf, removeAnonymousVolumes } from './volumes.ts';
 import { statsRoute } from './stats.ts';
-import { list, inspect, du } from './container-views.ts';
+import { list, inspect } from './container-views.ts';
+import { dirBytes } from '../../fsutil/index.ts';
 import { beforeStart, afterDie, volumeCreated, dieLogged } from './container-events.ts';
 import { joinNetwork, leaveNetwork } from './networks.ts';
 
@@ -413,7 +414,7 @@ async function prune(ctx: Context): Promise<void> {
     const st = await stateOf(s, r.Id).catch(() => undefined);
     if (!st || st.status === 'running' || st.status === 'paused') continue;
     // docker's SpaceReclaimed: the removed containers' writable layers (SizeRw)
-    reclaimed += await du(s.runtime.upperDir(r.Id));
+    reclaimed += await dirBytes(s.runtime.upperDir(r.Id));
     await removeContainer(s, r, false);
     deleted.push(r.Id);
   }
