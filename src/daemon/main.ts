@@ -102,4 +102,6 @@ export async function main(argv: string[]): Promise<number> {
   });
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// exit once stopped, as dockerd does: the stores are closed by then, and a watcher still armed on a running
+// container (they outlive berthd under conmon) must not keep the process up after "berthd stopped"
+process.exit(await main(process.argv.slice(2)));
