@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import Docker from 'dockerode';
-import { startDaemon, docker, haveDocker, haveBusybox, importBusybox, BERTHD, type StartedDaemon } from './helpers/index.ts';
+import { startDaemon, docker, haveDocker, haveBusybox, importBusybox, containerSkip, BERTHD, type StartedDaemon } from './helpers/index.ts';
 import { isKind } from '../src/errors/index.ts';
 
 let d: StartedDaemon;
@@ -138,6 +138,26 @@ test('SIGTERM stops gracefully: exit 0, socket, pidfile and lock removed; a rest
     assert.equal((await third.client.ping()).apiVersion, '1.51');
     assert.equal(await third.stop(), 0);
   } finally {
+    const { rmSync } = await import('node:fs');
+    rmSync(e.dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGTERM with a container running: berthd exits 0 at once, the container keeps running, a restart sees it', { skip: containerSkip() }, async () => {
+  const e = await startDaemon();
+  let again: StartedDaemon | undefined;
+  try {
+    await importBusybox(e);
+    const run = await docker(['run', '-d', '--name', 'outlives', 'busybox', 'sleep', '60'], { env: e.dockerEnv });
+    assert.equal(run.code, 0, run.stderr);
+    // stop() sends SIGTERM and falls back to SIGKILL (exit code null) after 5 s
+    assert.equal(await e.stop({ keep: true }), 0);
+    again = await startDaemon({ dir: e.dir });
+    const ps = await docker(['ps', '--format', '{{.Names}} {{.State}}'], { env: again.dockerEnv });
+    assert.equal(ps.stdout, 'outlives running\n', ps.stderr);
+    assert.equal((await docker(['rm', '-f', 'outlives'], { env: again.dockerEnv })).code, 0);
+  } finally {
+    await again?.stop();
     const { rmSync } = await import('node:fs');
     rmSync(e.dir, { recursive: true, force: true });
   }
