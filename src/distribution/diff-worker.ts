@@ -124,13 +124,18 @@ parentPort.on('message', (m) => {
   if (m.abort) { const gz = streams.get(m.id); streams.delete(m.id); gz?.destroy(); return; }
   const gz = streams.get(m.id) ?? open(m.id);
   if (m.end) { gz.end(); return; }
-  const b = Buffer.from(m.buf);
-  gz.write(b, () => parentPort.postMessage({ id: m.id, ack: b.length }));
+  // the buffer goes back with the ack, for the next batch (no allocation per MiB on either side)
+  gz.write(Buffer.from(m.buf, 0, m.len), () => parentPort.postMessage({ id: m.id, ack: m.len, buf: m.buf }, [m.buf]));
 });
 `;
 
 interface Stream { onMessage(m: Reply): void; fail(e: unknown): void }
-interface Reply { id: number; ack?: number; done?: boolean; digest?: string; size?: number; error?: string; code?: string }
+interface Reply { id: number; ack?: number; buf?: ArrayBuffer; done?: boolean; digest?: string; size?: number; error?: string; code?: string }
+
+/** Transfer buffers of BATCH bytes, back from the worker after use; at most SPARE kept. */
+const spare: ArrayBuffer[] = [];
+const SPARE = 16;
+const takeBuffer = (): ArrayBuffer => spare.pop() ?? new ArrayBuffer(BATCH);
 
 /** Workers end when no stream has been open on them for IDLE_MS. */
 const IDLE_MS = 5000;
@@ -196,6 +201,7 @@ export function workerGunzipHasher(): { input: Writable; done: Promise<DiffInfo>
     onMessage(m) {
       if (m.ack !== undefined) {
         outstanding -= m.ack;
+        if (m.buf && spare.length < SPARE) spare.push(m.buf);
         if (waiting && outstanding < WINDOW) { const cb = waiting; waiting = undefined; cb(); }
       } else if (m.done) {
         finish(undefined, { diffId: m.digest as Digest, uncompressedSize: m.size! });
@@ -205,30 +211,34 @@ export function workerGunzipHasher(): { input: Writable; done: Promise<DiffInfo>
     },
     fail: (e) => finish(e),
   });
-  let parts: Buffer[] = [];
-  let gathered = 0;
+  // bytes are copied into a transfer buffer (http pieces share their memory with the content store's pending
+  // writes, so they cannot be handed over themselves)
+  let cur: Uint8Array | undefined;
+  let used = 0;
   const send = (): void => {
-    if (!gathered) return;
-    // copied into a fresh buffer we can transfer (http chunks may share a pooled ArrayBuffer)
-    const ab = new ArrayBuffer(gathered);
-    const view = new Uint8Array(ab);
-    let o = 0;
-    for (const p of parts) { view.set(p, o); o += p.length; }
-    outstanding += gathered;
-    parts = [];
-    gathered = 0;
-    w.postMessage({ id, buf: ab }, [ab]);
+    if (!cur || !used) return;
+    outstanding += used;
+    w.postMessage({ id, buf: cur.buffer, len: used }, [cur.buffer as ArrayBuffer]);
+    cur = undefined;
+    used = 0;
+  };
+  const gather = (chunk: Buffer): void => {
+    for (let off = 0; off < chunk.length;) {
+      cur ??= new Uint8Array(takeBuffer());
+      const n = Math.min(cur.length - used, chunk.length - off);
+      cur.set(chunk.subarray(off, off + n), used);
+      used += n;
+      off += n;
+      if (used === cur.length) send();
+    }
   };
   const input = new Writable({
     highWaterMark: 1 << 20,
     // finishing the input must not end the stream before the worker answered; destroy() (abort) does
     autoDestroy: false,
     write(chunk: Buffer, _e, cb) {
-      // Gathered into ~1 MiB messages: one postMessage, one ack and one zlib trip per MiB instead of per
-      // 16–64 KiB socket chunk.
-      parts.push(chunk);
-      gathered += chunk.length;
-      if (gathered >= BATCH) send();
+      // Gathered into 1 MiB messages: one postMessage, one ack and one zlib trip per MiB.
+      gather(chunk);
       if (outstanding < WINDOW) cb(); else waiting = cb;
     },
     final(cb) { send(); w.postMessage({ id, end: true }); cb(); },

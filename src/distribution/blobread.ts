@@ -1,0 +1,82 @@
+// A blob's bytes (spec "Pulling blobs", with `Range` to resume) as ~1 MiB pieces, for fetch.ts: straight off
+// the socket when the registry answers the GET itself with a length (rawget.ts), else through the ordinary
+// client (redirects to storage, 401 re-auth, error bodies, retries), its chunks gathered into pieces.
+import type { Readable } from 'node:stream';
+import type { Digest } from '../digest/index.ts';
+import type { Repository } from './client.ts';
+import { rawGet, type RawResponse } from './rawget.ts';
+
+export interface BlobPieces {
+  pieces: AsyncIterable<Buffer>;
+  /** Where the body starts: the Range honoured, or 0 when the registry sent the whole blob. */
+  start: number;
+  total?: number;
+  /** Ends the transfer (safe after the body ended). */
+  close(): void;
+}
+
+/** Pieces handed on once they hold at least this many bytes (the ordinary path's gathering). */
+const PIECE = 1 << 20;
+/** Smaller blobs (configs) take the ordinary path and its keep-alive connection. */
+const DIRECT_MIN = 1 << 20;
+
+/** GET `digest` from `start` as pieces; `size` (when known) picks the direct path for large blobs. */
+export async function openBlobPieces(repo: Repository, digest: Digest, opts: { start?: number; size?: number; signal?: AbortSignal } = {}): Promise<BlobPieces> {
+  const start = opts.start ?? 0;
+  if ((opts.size ?? 0) - start >= DIRECT_MIN) {
+    const direct = await tryDirect(repo, digest, start, opts.signal);
+    if (direct) return direct;
+  }
+  const b = await repo.openBlob(digest, { start, signal: opts.signal });
+  return { pieces: gather(b.stream), start: b.start, ...(b.total !== undefined ? { total: b.total } : {}), close: () => b.stream.destroy() };
+}
+
+async function tryDirect(repo: Repository, digest: Digest, start: number, signal?: AbortSignal): Promise<BlobPieces | undefined> {
+  const client = repo.client;
+  const base = await client.ping(repo.host, signal);
+  const auth = await client.auth.header(repo.host, repo.pullScopes(), signal);
+  const url = new URL(repo.urlFor(base, `blobs/${digest}`));
+  const headers: Record<string, string> = { 'User-Agent': client.transport.userAgent };
+  if (auth) headers.Authorization = auth;
+  if (start > 0) headers.Range = `bytes=${start}-`;
+  let res: RawResponse;
+  try {
+    res = await rawGet(url, { headers, signal, ...(url.protocol === 'https:' ? { tls: await client.transport.tlsOptions(url.host) } : {}) });
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return undefined; // the ordinary path retries, and words the error as every other request's
+  }
+  const total = Number(res.headers['content-length']);
+  if (res.pieces && res.status === 200) return { pieces: res.pieces, start: 0, total, close: res.destroy };
+  const m = /bytes (\d+)-\d+\/(\d+|\*)/.exec(res.headers['content-range'] ?? '');
+  if (res.pieces && res.status === 206 && m && Number(m[1]) === start) {
+    return { pieces: res.pieces, start, ...(m[2] !== '*' ? { total: Number(m[2]) } : {}), close: res.destroy };
+  }
+  res.destroy();
+  return undefined;
+}
+
+/** A Readable's chunks gathered into pieces of at least PIECE bytes (the last may be shorter). */
+async function* gather(stream: Readable): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = [];
+  let n = 0;
+  const take = (): Buffer => {
+    const b = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+    parts = [];
+    n = 0;
+    return b;
+  };
+  try {
+    for await (const c of stream as AsyncIterable<Buffer>) {
+      parts.push(c);
+      n += c.length;
+      if (n >= PIECE) yield take();
+    }
+  } catch (e) {
+    if (n) yield take(); // what arrived before the break still counts: a resumed download continues after it
+    throw e;
+  } finally {
+    stream.destroy();
+  }
+  if (n) yield take();
+}
