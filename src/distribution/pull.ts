@@ -196,49 +196,66 @@ async function pullFrom(repo: Repository, ref: Reference, tagOrDigest: string, o
     layerInfo[i] = info;
     if (!present[i] || opts.unpack) bar.status(present[i] ? 'Already exists' : 'Pull complete');
   };
-  await eachLimit(layers, conc, async (l, i) => {
-    let streamed: DiffInfo | undefined;
+  // A download holds its pool slot while its bytes flow; the digest check, fsync and commit after the last byte
+  // (and the unpack's end) run off the pool, so the next layer starts downloading at once. A layer that fails
+  // after its bytes arrived stops further downloads from starting.
+  let broken: { e: unknown } | undefined;
+  const track = (f: Promise<void>) => {
+    f.catch((e: unknown) => { broken ??= { e }; }); // observed below
+    finishes.push(f);
+  };
+  const downloads = eachLimit(layers, conc, async (l, i) => {
+    if (broken) throw broken.e;
+    if (present[i]) { track(finish(i, undefined, undefined, undefined)); return; }
+    const bar = bars[i]!;
+    let verify!: () => void;
+    let fail!: (e: unknown) => void;
+    const verified = new Promise<void>((res, rej) => { verify = res; fail = rej; });
+    verified.catch(() => {});
     let unpacking: Promise<DiffInfo | undefined> | undefined;
     let extracting: Meter | undefined;
-    if (!present[i]) {
-      const bar = bars[i]!;
-      let verify!: () => void;
-      let fail!: (e: unknown) => void;
-      const verified = new Promise<void>((res, rej) => { verify = res; fail = rej; });
-      verified.catch(() => {});
-      // With an unpack, the download is teed into it (no separate decompression for the diffID): each attempt
-      // from byte 0 starts one; an attempt that breaks off destroys its source and so discards it.
-      const sink = opts.unpack ? () => {
-        const m = new Meter(l.size, (c, t) => bar.bytes('Extracting', c, t, c >= t));
-        m.on('error', () => {}); // a broken-off attempt destroys it; the unpack fails on its own
-        const run = unpackFrom(i, m, () => verified);
-        run.catch(() => {});
-        unpacking = run;
-        extracting = m;
-        return m;
-      } : undefined;
-      let got;
+    // With an unpack, the download is teed into it (no separate decompression for the diffID): each attempt
+    // from byte 0 starts one; an attempt that breaks off destroys its source and so discards it.
+    const sink = opts.unpack ? () => {
+      const m = new Meter(l.size, (c, t) => bar.bytes('Extracting', c, t, c >= t));
+      m.on('error', () => {}); // a broken-off attempt destroys it; the unpack fails on its own
+      const run = unpackFrom(i, m, () => verified);
+      run.catch(() => {});
+      unpacking = run;
+      extracting = m;
+      return m;
+    } : undefined;
+    let received!: () => void;
+    const arrived = new Promise<void>((r) => { received = r; });
+    const got = fetchBlob(repo, content, l.digest, l.size, {
+      signal,
+      ...(sink ? { sink } : { diff: { mediaType: l.mediaType, decompress: opts.decompress } }),
+      onBytes: (c, t) => bar.bytes('Downloading', c, t),
+      onVerifying: () => { bar.bytes('Downloading', l.size, l.size, true); bar.status('Verifying Checksum'); received(); },
+    });
+    const done = (async () => {
+      let g;
       try {
-        got = await fetchBlob(repo, content, l.digest, l.size, {
-          signal,
-          ...(sink ? { sink } : { diff: { mediaType: l.mediaType, decompress: opts.decompress } }),
-          onBytes: (c, t) => bar.bytes('Downloading', c, t),
-          onVerifying: () => { bar.bytes('Downloading', l.size, l.size, true); bar.status('Verifying Checksum'); },
-        });
+        g = await got;
       } catch (e) {
         fail(e);
         throw e;
       }
       verify();
-      downloaded ||= got.downloaded;
-      streamed = got.diff;
-      if (!got.teed) { unpacking = undefined; extracting = undefined; } // read back instead
+      downloaded ||= g.downloaded;
+      if (!g.teed) { unpacking = undefined; extracting = undefined; } // read back instead
       bar.status('Download complete');
-    }
-    const f = finish(i, streamed, unpacking, extracting);
-    f.catch(() => {}); // observed below
-    finishes.push(f);
+      await finish(i, g.diff, unpacking, extracting);
+    })();
+    track(done);
+    await Promise.race([arrived, got]); // a download that breaks off fails here, and the pool stops
   });
+  try {
+    await downloads;
+  } catch (e) {
+    await Promise.allSettled(finishes); // nothing of this pull still writes when it reports its failure
+    throw e;
+  }
   await Promise.all(finishes);
 
   // Manifest and index last: their presence promises their blobs.
