@@ -1,7 +1,8 @@
 // `npm run bench -- containers [n]`: container start-up latency and scale, end to end, side by side in one run
 // (issue 6's performance figures). Every tool runs the same busybox rootfs, interleaved round by round so that
 // load from other work on the machine hits all of them alike:
-//   berth          `berth run --rm --network none bb true`: the CLI bundle against a berthd started here
+//   berth          `berth run --rm --network none bb true`: the CLI bundle against a berthd started here, run as
+//                  a user runs it (bin/berth.js executed, so its shebang applies: node without NODE_EXTRA_CA_CERTS)
 //   docker→berthd  the docker CLI (Go, fast start-up) against the same berthd: the daemon's share alone
 //   docker         `docker run --rm --network none bb true` on Debian's dockerd 20.10 (bench/anchors.ts)
 //   podman         `podman run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 bb true`
@@ -23,7 +24,10 @@ import { runtimeStatus, generateSpec, resolveUser } from '../src/runtime/index.t
 import { digestTar } from '../src/archive/index.ts';
 
 const DOCKER = '/usr/local/bin/docker';
-const BERTH = join(REPO, 'bin', 'berth.js'); // the npm bin: the CLI bundle with its code cache
+// The npm bin: the CLI bundle with its code cache, executed as a user's shell does (not `node bin/berth.js`, which
+// would skip the shebang's `env -u NODE_EXTRA_CA_CERTS`: 80 ms of PEM parsing at every node start-up here).
+// Every tool runs in this process's environment; the anchors (docker, podman, crun) are Go or C and do not read it.
+const BERTH = join(REPO, 'bin', 'berth.js');
 const P = 50;
 
 export default async function (args: string[]): Promise<void> {
@@ -38,7 +42,7 @@ export default async function (args: string[]): Promise<void> {
     const tar = await busyboxRootfsTar(dir);
     await importBusybox(d, 'bb:latest');
     const berthEnv = { ...d.dockerEnv, BERTH_HOST: d.host };
-    const berth = (a: string[]) => sh(process.execPath, [BERTH, ...a], { env: berthEnv });
+    const berth = (a: string[]) => sh(BERTH, a, { env: berthEnv });
     const dockerOnBerth = (a: string[]) => sh(DOCKER, a, { env: d.dockerEnv });
     const RUN = ['run', '--rm', '--network', 'none', 'bb', 'true'];
 
