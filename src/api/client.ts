@@ -203,12 +203,14 @@ export class EngineClient {
     return new Promise((resolve, reject) => {
       const req = http.request({
         socketPath: this.socketPath, method, path: this.url(path, opts.query), agent: false, signal: opts.signal,
+        // as the agent's servername '' above: no TLS server-name guess (its IPv6 regex: ~7 ms of `berth run`)
+        servername: '',
         headers: {
           'user-agent': this.userAgent, connection: 'Upgrade', upgrade: 'tcp',
           ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
           ...opts.headers,
         },
-      });
+      } as http.RequestOptions);
       req.on('upgrade', (res, socket, head) => resolve({ socket, head, headers: res.headers }));
       req.on('response', (res) => {
         if (res.statusCode! >= 400) errorFromResponse(res).then(reject, reject);

@@ -173,6 +173,14 @@ export class Runtime {
     await this.exiting.get(id)?.persisted;
     const target = this.rootfs(id);
     if (await isMountpoint(target)) return;
+    // A `volatile` overlay (--rm containers, as podman mounts them) leaves work/incompat/volatile behind, and the
+    // kernel refuses that workdir again (the marker says writes may be lost). Remounting is ours after our own
+    // unmount (restart, cp): nothing was lost. After a crash an --rm container is removed, never remounted.
+    for (const m of mounts) {
+      if (!m.options?.includes('volatile')) continue;
+      const work = m.options.find((o) => o.startsWith('workdir='))?.slice(8);
+      if (work) await rm(join(work, 'work', 'incompat', 'volatile'), { recursive: true, force: true });
+    }
     await this.mounter.mountAll(mounts, target);
   }
 
@@ -188,8 +196,17 @@ export class Runtime {
     if (s.status === 'exited' || s.status === 'dead') return s;
     const code = await readExit(this.exitFile(id));
     if (code !== undefined) return this.exited(s, code);
-    // Fast path (no runtime process spawned): the recorded init process lives and so does its conmon.
-    if (s.pid > 0 && await processLive(s.pid) && await conmonAlive(this.dir(id))) return s;
+    // Fast paths (no runtime process spawned): the recorded init process lives and so does its conmon; or the
+    // process is gone and conmon lives, which is an exit being written (conmon writes the exit file just after
+    // it reaps the process, and the exit watch wakes on the file's creation, before its content: asking the
+    // runtime here put a `<runtime> state` spawn, 10–20 ms, between every exit and its noticing).
+    if (s.pid > 0) {
+      const live = await processLive(s.pid);
+      if (await conmonAlive(this.dir(id))) {
+        if (live) return s;
+        if (s.status === 'running' || s.status === 'paused') return s;
+      }
+    }
     const rs = await runtimeState(this.runtimePath(s.runtime), this.runtimeRoot(s.runtime), id);
     if (!rs || rs.status === 'stopped') {
       // conmon writes the exit file just after the runtime reports the process gone: while conmon lives, the
