@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { RegistryClient, parseChallenges } from '../src/distribution/index.ts';
+import { openBlobPieces } from '../src/distribution/blobread.ts';
 import { digestOf, type Digest } from '../src/digest/index.ts';
 import { HAVE_REGISTRY, startDistribution, startProxy, tokenRequests, type Started } from './distribution-fixtures.ts';
 
@@ -219,7 +220,10 @@ test('TLS to a self-signed registry that is not insecure is a clear certificate 
   try {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'),
       '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    const server = https.createServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (_req, res) => {
+    const blob = randomBytes(3 << 20);
+    const blobConns: (string | undefined)[] = [];
+    const server = https.createServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (req, res) => {
+      if (req.url === `/v2/x/blobs/${digestOf(blob)}`) { blobConns.push(req.headers.connection); res.writeHead(200, { 'Content-Length': blob.length }); res.end(blob); return; }
       res.writeHead(200, { 'Docker-Distribution-API-Version': 'registry/2.0' }); res.end('{}');
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -237,6 +241,15 @@ test('TLS to a self-signed registry that is not insecure is a clear certificate 
       assert.equal(await listed.ping(host), `https://${host}`);
       assert.equal(await trusted.ping(host), `https://${host}`);
       assert.equal(await certsd.ping(host), `https://${host}`);
+      // a large blob comes straight off the TLS socket (blobread.ts) with the same trust as the agents
+      for (const c of [listed, trusted, certsd]) {
+        const b = await openBlobPieces(c.repository(host, 'x'), digestOf(blob), { size: blob.length });
+        const got: Buffer[] = [];
+        for await (const p of b.pieces) got.push(p);
+        assert.ok(got.length > 1, 'in pieces');
+        assert.equal(digestOf(Buffer.concat(got)), digestOf(blob));
+      }
+      assert.deepEqual(blobConns, ['close', 'close', 'close'], 'one direct connection each, no fallback');
     } finally {
       strict.close(); listed.close(); trusted.close(); certsd.close();
       server.closeAllConnections(); server.close();
