@@ -3,8 +3,9 @@
 // 4 × 64 MB pulled in ~1.9–2.4 s with both hashes on the main thread, see bench/pushpull.ts).
 // Workers are kept for the next layers (streams keyed by id; up to POOL of them, a new stream goes to the least
 // busy, one is started while every worker has a stream) and end after a few idle seconds: a fresh worker per
-// layer cost an isolate start-up (~40 ms of CPU) each. Not a single worker for all: layers hash in parallel,
-// and on a loaded machine one thread for three layers gets a third of the CPU share three threads get.
+// layer cost an isolate start-up (~60 ms of CPU) each. POOL is 1: one thread keeps up with three layers (its
+// share of 256 MB is ~0.4 s of CPU), and in a fresh daemon, pulls of 4 × 64 MB with one worker took 1.1–1.9 s
+// and 1.3–1.7 s of CPU against 1.3–2.0 s and 1.6–1.8 s with three (side by side, 6 runs each).
 // The worker's source is inline (eval) so it survives esbuild bundling into a single file. Flow control:
 // write() completes once the worker has less than WINDOW bytes of that stream unprocessed, so memory stays flat.
 import { Worker } from 'node:worker_threads';
@@ -139,7 +140,7 @@ const takeBuffer = (): ArrayBuffer => spare.pop() ?? new ArrayBuffer(BATCH);
 
 /** Workers end when no stream has been open on them for IDLE_MS. */
 const IDLE_MS = 5000;
-const POOL = 3;
+const POOL = 1;
 interface Shared { w: Worker; streams: Map<number, Stream>; idle?: NodeJS.Timeout }
 const pool: Shared[] = [];
 const byStream = new Map<number, Shared>();
@@ -174,11 +175,27 @@ function detach(id: number): void {
   const me = byStream.get(id);
   byStream.delete(id);
   if (!me || !me.streams.delete(id) || me.streams.size) return;
+  endWhenIdle(me);
+}
+
+function endWhenIdle(me: Shared): void {
   me.idle = setTimeout(() => {
     const i = pool.indexOf(me);
     if (i >= 0 && !me.streams.size) { pool.splice(i, 1); void me.w.terminate(); }
   }, IDLE_MS);
   me.idle.unref();
+}
+
+/**
+ * Starts workers for `streams` streams about to open (a pull that knows which layers it will download), so
+ * their start-up (~40 ms each) overlaps the requests before the first layer byte instead of stalling it.
+ */
+export function warmDiffWorkers(streams: number): void {
+  while (pool.length < Math.min(streams, POOL)) {
+    const me = start();
+    pool.push(me);
+    endWhenIdle(me);
+  }
 }
 
 /** A Writable taking gzip bytes; `done` resolves with the diffID and uncompressed size of what was written. */

@@ -9,13 +9,14 @@ import { BerthError, isKind } from '../errors/index.ts';
 import { digestOf, type Digest } from '../digest/index.ts';
 import type { Reference } from '../reference/index.ts';
 import {
-  parseManifest, parseImageConfig, isAttestation, bestPlatformMatch, hostPlatform, formatPlatform, chainIds,
+  parseManifest, parseImageConfig, isAttestation, bestPlatformMatch, hostPlatform, formatPlatform, chainIds, layerCompression,
   type Descriptor, type Platform,
 } from '../image/index.ts';
 import type { Ingester, Provider } from '../content/index.ts';
 import type { RegistryClient, Repository } from './client.ts';
 import { fetchBlob } from './fetch.ts';
 import { diffOfBlob, checkDiff, type Decompressor, type DiffInfo } from './diff.ts';
+import { warmDiffWorkers } from './diff-worker.ts';
 import { eachLimit } from './pool.ts';
 import { LayerProgress, type ProgressSink } from './progress.ts';
 import type { BlobSources } from './sources.ts';
@@ -139,6 +140,12 @@ async function pullFrom(repo: Repository, ref: Reference, tagOrDigest: string, o
 
   let downloaded = false;
   const cfg = manifest.config;
+  const present = await Promise.all(manifest.layers.map((l) => content.has(l.digest)));
+  if (!opts.unpack && !opts.decompress) {
+    // the diffID workers of the gzip layers to download start while the config is fetched
+    const gz = manifest.layers.filter((l, i) => !present[i] && layerCompression(l.mediaType) === 'gzip').length;
+    warmDiffWorkers(Math.min(opts.concurrency ?? 3, gz));
+  }
   await opts.beforeBlobs?.([cfg.digest, ...manifest.layers.map((l) => l.digest), manifestDesc.digest, ...(index ? [index.digest] : [])]);
   downloaded = (await fetchBlob(repo, content, cfg.digest, cfg.size, { signal })).downloaded || downloaded;
   const config = parseImageConfig(await content.readBytes(cfg.digest));
@@ -149,7 +156,6 @@ async function pullFrom(repo: Repository, ref: Reference, tagOrDigest: string, o
   }
 
   const bars = layers.map((l) => new LayerProgress(opts.onProgress, l.digest));
-  const present = await Promise.all(layers.map((l) => content.has(l.digest)));
   const conc = opts.concurrency ?? 3;
   let queued = 0;
   for (const [i, bar] of bars.entries()) {
