@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fixture, runtimeSkip, type Fixture } from './runtime-helpers.ts';
+import { waitFor } from './helpers/index.ts';
 import { Runtime, readLogs, attach, frames, isMemoryCgroupUsable, runtimeStatus, Networks, defaultBridge, cgroupStats, top, type LogRecord } from '../src/runtime/index.ts';
 import { createServer, connect } from 'node:net';
 import { isKind } from '../src/errors/index.ts';
@@ -75,6 +76,16 @@ test('stop: SIGTERM first, SIGKILL after the timeout; with --init TERM reaches t
   const init = (await import('../src/runtime/index.ts')).runtimeStatus().init;
   if (init) {
     const polite = await f.run({ cmd: ['sleep', '1000'], init });
+    // a PID 1 ignores signals it has no handler for: TERM sent before the init set up its handling is lost
+    // (docker's stop would then wait for the timeout too), so wait until it catches or blocks TERM (bit 15 of
+    // SigCgt or SigBlk: catatonit reads signals from a signalfd, tini catches them)
+    await waitFor(async () => {
+      const status = await readFile(`/proc/${polite.pid}/status`, 'utf8').catch(() => '');
+      return ['SigCgt', 'SigBlk'].some((k) => {
+        const m = new RegExp(`${k}:\\s+([0-9a-f]+)`).exec(status);
+        return !!m && (BigInt(`0x${m[1]}`) & (1n << 14n)) !== 0n;
+      });
+    }, 'the init to handle SIGTERM');
     const e2 = await f.rt.stop(polite.id, 20);
     assert.equal(e2.exitCode, 143);
   }

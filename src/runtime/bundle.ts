@@ -1,7 +1,7 @@
 // The files of a container's directory that are not the spec: its sub-directories and the /etc files bind-
 // mounted into it (hostname, hosts, resolv.conf as docker writes them). Independent writes go out together:
-// on a loaded disk each sequential write was a few ms of `create`.
-import { mkdir, writeFile } from 'node:fs/promises';
+// on a loaded disk each sequential write was a few ms of `create`. joinNetns() edits the written spec.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EtcFiles } from './spec.ts';
 import { hostResolvConf } from './proc.ts';
@@ -24,4 +24,17 @@ export async function writeEtcFiles(dir: string, hostname: string, extraHosts: s
     (async () => writeFile(etc.resolvConf, resolvConf ?? await hostResolvConf()))(),
   ]);
   return etc;
+}
+
+/**
+ * Points the spec's network namespace at `netns` (a path: another container's `/proc/<pid>/ns/net`), for a
+ * container whose namespace to join is known only when it starts (docker's --network container:NAME).
+ */
+export async function joinNetns(configPath: string, netns: string): Promise<void> {
+  const spec = JSON.parse(await readFile(configPath, 'utf8')) as { linux?: { namespaces?: { type: string; path?: string }[] } };
+  const list = (spec.linux ??= {}).namespaces ??= [];
+  const net = list.find((n) => n.type === 'network');
+  if (net) net.path = netns;
+  else list.push({ type: 'network', path: netns });
+  await writeFile(configPath, JSON.stringify(spec));
 }

@@ -8,7 +8,7 @@ export {
 } from './spec.ts';
 export { defaultSeccomp, type OciSeccomp } from './seccomp.ts';
 export { resolveUser, type ResolvedUser } from './user.ts';
-export { Runtime, type RuntimeOptions, type CreateOptions, type ContainerState, type ContainerStatus } from './containers.ts';
+export { Runtime, type RuntimeOptions, type CreateOptions, type StartOptions, type ContainerState, type ContainerStatus } from './containers.ts';
 export { readLogs, parseK8sLine, toJsonFileLine, logSize, type LogRecord, type ReadLogsOptions } from './logs.ts';
 export { attach, frames, type Attachment } from './attach.ts';
 export { attachRelay } from './relay.ts';

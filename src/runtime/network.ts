@@ -2,6 +2,7 @@
 // namespace and does IPAM; `netavark setup <netns>` builds the bridge, veth, addresses and port forwarding
 // from a JSON description on stdin, `netavark teardown` undoes it from the same JSON. Verified here: a
 // container on 10.88.x.0/24 answers on its own address, on 127.0.0.1:<hostPort> and on the host's address.
+// netavark.ts finds and runs netavark and reads the options recorded per container.
 //
 // <stateDir>/networks/ipam-<bridge>.json       allocated addresses → container ids (until reboot, as netns);
 //                                              keyed by the bridge interface, unique per network and daemon
@@ -10,17 +11,18 @@
 //                                              daemons sharing the host never hand out the same port
 // <stateDir>/networks/keeper-<bridge>.json     the daemon holding a default bridge's keeper (keepAlive)
 // /run/netns/berth-<container id>              the namespace (bind mount made by `ip netns add`)
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, rm, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { atomicWriteJSON, readJSON } from '../fsutil/index.ts';
-import { failedPrecondition, internal, conflict, notFound } from '../errors/index.ts';
+import { failedPrecondition, conflict, notFound } from '../errors/index.ts';
 import { PortClaims } from './ports.ts';
 import { Ipam } from './ipam.ts';
 import { attachVeth, detachVeth, bridgeUp, hostVeth } from './veth.ts';
 import { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap, chooseDefaultBridge, nextFreeSubnet, ipToInt, intToIp } from './subnets.ts';
+import { aardvarkPath, netavarkPath, HOST_NETAVARK_LOCK, run, isVeth, keeperId, bridgeOf, portsOf, dnsReady, type CtrRecord } from './netavark.ts';
 
 export { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap };
 
@@ -80,62 +82,6 @@ export interface Attached {
   /** The port mappings as set up: random host ports (0) replaced by the ports chosen. */
   ports: PortMapping[];
 }
-
-function aardvarkPath(): string {
-  for (const p of ['/usr/libexec/podman/aardvark-dns', '/usr/lib/podman/aardvark-dns', '/usr/bin/aardvark-dns']) {
-    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
-  }
-  return '/usr/lib/podman/aardvark-dns';
-}
-
-function netavarkPath(): string {
-  for (const p of ['/usr/libexec/podman/netavark', '/usr/lib/podman/netavark', '/usr/bin/netavark']) {
-    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
-  }
-  throw failedPrecondition('netavark not found (install netavark for bridge networking)', { code: 'NETAVARK_MISSING' });
-}
-
-/** flock(1)'s lock file serialising netavark across every berthd on the host (see Networks.netavark). */
-const HOST_NETAVARK_LOCK = '/run/berth-netavark.lock';
-
-function run(cmd: string, args: string[], input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('error', reject);
-    p.on('close', (c) => (c === 0 ? resolve(out) : reject(internal(`${cmd} ${args.join(' ')}: ${err.trim() || out.trim() || `exit ${c}`}`))));
-    // a command that fails before reading its input: its exit status and output are the error, not EPIPE
-    p.stdin.on('error', () => {});
-    p.stdin.end(input ?? '');
-  });
-}
-
-/** Whether recorded options are a veth.ts fast-path endpoint (no netavark state). */
-function isVeth(options: unknown): boolean {
-  return !!(options as { berth_veth?: string }).berth_veth;
-}
-
-/** The keeper endpoint's id for a bridge (64 hex, like a container's). */
-function keeperId(bridge: string): string {
-  return createHash('sha256').update(`berth keeper ${bridge}`).digest('hex');
-}
-
-/** The bridge interface of a network's recorded netavark options (its IPAM file's key). */
-function bridgeOf(options: unknown, name: string): string {
-  return (options as { network_info?: Record<string, { network_interface?: string }> }).network_info?.[name]?.network_interface ?? name;
-}
-
-/** The host ports a network's recorded netavark options publish. */
-function portsOf(options: unknown): { port: number; proto: 'tcp' | 'udp' }[] {
-  return ((options as { port_mappings?: { host_port: number; protocol: string }[] }).port_mappings ?? [])
-    .map((p) => ({ port: p.host_port, proto: p.protocol === 'udp' ? 'udp' as const : 'tcp' as const }));
-}
-
-/** What ctr-<id>.json holds: the netavark options of every network the container joined, replayed at teardown. */
-interface CtrRecord { networks: Record<string, unknown>; network?: string; options?: unknown }
 
 export class Networks {
   private readonly dir: string;
@@ -447,20 +393,5 @@ export class Networks {
       const pid = Number((await readFile(join(this.dir, 'netavark', 'aardvark-dns', 'aardvark.pid'), 'utf8')).trim());
       return pid > 0 ? pid : undefined;
     } catch { return undefined; }
-  }
-}
-
-/**
- * netavark 1.4 returns as soon as it has spawned aardvark-dns; a second setup right after sends it SIGHUP
- * (reload) before it has a handler, which kills it. So a dns setup returns once aardvark listens on
- * <gateway>:53 (/proc/net/udp of this, the host's, namespace), or after 5 s (left to the container's retries).
- */
-async function dnsReady(gateway: string): Promise<void> {
-  const hex = gateway.split('.').map((o) => Number(o).toString(16).padStart(2, '0').toUpperCase()).reverse().join('') + ':0035';
-  const until = Date.now() + 5000;
-  while (Date.now() < until) {
-    const udp = await readFile('/proc/net/udp', 'utf8').catch(() => '');
-    if (udp.includes(` ${hex} `)) return;
-    await new Promise((r) => setTimeout(r, 10));
   }
 }

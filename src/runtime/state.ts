@@ -28,6 +28,11 @@ export interface ContainerState {
   mounts: Mount[];
   stopSignal?: string;
   logSizeMax?: number;
+  /**
+   * Created without its runtime container (CreateOptions.deferLaunch): start() launches conmon, once the network
+   * namespace to join exists (docker's --network container:NAME is resolved at start, not at create).
+   */
+  deferred?: boolean;
 }
 
 export interface RuntimeOptions {
@@ -52,4 +57,11 @@ export interface CreateOptions extends RunOptions {
   extraHosts?: string[];
   /** docker's --log-opt max-size in bytes (conmon truncates the log when it is reached). */
   logSizeMax?: number;
+  /** Prepare the bundle only: conmon runs at start(), given the namespace to join (see ContainerState.deferred). */
+  deferLaunch?: boolean;
+}
+
+/** What start() may be told: the network namespace to join (a --network container: container's, its pid's). */
+export interface StartOptions {
+  netns?: string;
 }

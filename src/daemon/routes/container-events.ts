@@ -3,6 +3,7 @@
 //   start:   "network connect" per network ("none" with driver "null", "host", bridges), then "volume mount" per
 //            volume by destination, then the container's "start"
 //   die:     the container's "die", then "network disconnect", then "volume unmount"
+// publish() logs a container's own event with those around it.
 import type { Services } from '../services.ts';
 import type { ContainerRecord } from './container-store.ts';
 import { networkSettings } from './network-views.ts';
@@ -62,4 +63,11 @@ export function afterDie(s: Services, r: ContainerRecord): void {
   }
   for (const m of volumes(r)) s.events.publish({ Type: 'volume', Action: 'unmount', id: m.Name!, attributes: { container: r.Id, driver: 'local' } });
   for (const f of waiting ?? []) f();
+}
+
+/** Logs a container event (attributes: its labels, image and name, plus `extra`) with dockerd's events around it. */
+export function publish(s: Services, r: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+  if (action === 'start') beforeStart(s, r);
+  s.events.publish({ Type: 'container', Action: action, id: r.Id, attributes: { ...(r.Config.Labels ?? {}), image: r.ImageName, name: r.Name.slice(1), ...extra } });
+  if (action === 'die') afterDie(s, r);
 }

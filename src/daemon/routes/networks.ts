@@ -5,13 +5,14 @@
 // the namespace exists before the runtime starts it); connect/disconnect attach it to one more network. What a
 // container is on is kept in its record (ContainerRecord.Net), which inspect and ps read (network-views.ts).
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJSON, atomicWriteJSON } from '../../fsutil/index.ts';
 import { conflict, invalidArgument, notFound, notImplemented } from '../../errors/index.ts';
 import { Networks, bridgeNameFor, type NetworkDef, type PortMapping, type Attached } from '../../runtime/index.ts';
 import type { Router, Context } from '../router.ts';
 import type { Services } from '../services.ts';
-import { containerStore, onLoad, type ContainerRecord, type HostConfig } from './container-store.ts';
+import { containerStore, onLoad, stateOf, type ContainerRecord, type CreateBody, type HostConfig } from './container-store.ts';
 import { netOf, HOST_ID, NONE_ID } from './network-views.ts';
 
 interface UserNetwork extends NetworkDef { created: string; labels: Record<string, string>; driver: 'bridge' }
@@ -71,14 +72,20 @@ export interface NetRecord {
   ports: PortMapping[];
 }
 
-/** What a container's NetworkMode means: a bridge definition to join, or the host's / an empty namespace. */
-export async function networkFor(s: Services, mode: string | undefined): Promise<{ kind: 'none' | 'host' } | { kind: 'bridge'; def: NetworkDef; nets: Networks }> {
+/**
+ * What a container's NetworkMode means: a bridge definition to join, the host's or an empty namespace, or
+ * another container's (`container:NAME|ID`, joined when the container starts: joinedNetns()).
+ */
+export async function networkFor(s: Services, mode: string | undefined): Promise<{ kind: 'none' | 'host' } | { kind: 'container'; target: string } | { kind: 'bridge'; def: NetworkDef; nets: Networks }> {
   const st = await state(s);
   const m = mode || 'default';
   if (m === 'host') return { kind: 'host' };
   if (m === 'none') return { kind: 'none' };
   if (m === 'default' || m === 'bridge') return { kind: 'bridge', def: st.nets.defaultBridge(), nets: st.nets };
-  if (m.startsWith('container:')) throw notImplemented('network mode "container:" is not supported yet');
+  if (m.startsWith('container:')) {
+    if (m.length === 10) throw invalidArgument('Invalid network mode: invalid container format container:<name|id>');
+    return { kind: 'container', target: m.slice(10) };
+  }
   const u = st.user.find((n) => n.name === m || n.id === m || (m.length >= 3 && n.id.startsWith(m)));
   if (!u) throw notFound(`network ${m} not found`, { code: 'NETWORK_UNKNOWN' });
   return { kind: 'bridge', def: u, nets: st.nets };
@@ -111,17 +118,52 @@ function endpoint(net: NetworkDef, a: Attached, name: string, id: string): Endpo
 }
 
 /**
+ * docker's checks of a container that joins another's namespace (moby runconfig validateNetContainerMode, in
+ * its order): what would configure a network it does not own is refused, with docker's words.
+ */
+function checkContainerMode(body: CreateBody, hc: HostConfig): void {
+  const conflicting = (what: string) => invalidArgument(`conflicting options: ${what}`);
+  if (body.Hostname) throw conflicting('hostname and the network mode');
+  if ((hc.Links as unknown[] | null | undefined)?.length) throw conflicting("container type network can't be used with links. This would result in undefined behavior");
+  if ((hc.Dns as unknown[] | null | undefined)?.length) throw conflicting('dns and the network mode');
+  if (hc.ExtraHosts?.length) throw conflicting('custom host-to-IP mapping and the network mode');
+  if (body.MacAddress) throw conflicting('mac-address and the network mode');
+  if (Object.keys(hc.PortBindings ?? {}).length || hc.PublishAllPorts) throw conflicting('port publishing and the container type network mode');
+  if (Object.keys((body.ExposedPorts as object | null | undefined) ?? {}).length) throw conflicting('port exposing and the container type network mode');
+}
+
+/** What create hands the runtime for the container's network, and what the record keeps of it. */
+export interface Joined {
+  network: { netns: string } | 'host' | 'none';
+  /** --network container: the runtime container is made at start (joinedNetns() names the namespace then). */
+  deferLaunch?: boolean;
+  /** The joined container's hostname and resolv.conf (docker shares both). */
+  hostname?: string;
+  resolvConf?: string;
+  record: Partial<ContainerRecord>;
+  undo(): Promise<void>;
+}
+
+/**
  * Container create: joins the container's network (the default bridge for NetworkMode "default", as docker)
  * with its published ports. Returns the runtime's network option, the resolv.conf for dns networks, and what
  * the container record keeps (Net plus the primary address fields). `undo` leaves the network again.
  */
-export async function joinNetwork(s: Services, id: string, name: string, hc: HostConfig, exposed: Record<string, unknown> | null | undefined): Promise<{
-  network: { netns: string } | 'host' | 'none'; resolvConf?: string; record: Partial<ContainerRecord>; undo(): Promise<void>;
-}> {
-  const ports = portMappings(hc, exposed);
+export async function joinNetwork(s: Services, id: string, name: string, body: CreateBody, hc: HostConfig, exposed: Record<string, unknown> | null | undefined): Promise<Joined> {
   // docker 26+ (moby#47431) stores the mode "default" aliases: inspect shows "bridge"
   if (!hc.NetworkMode || hc.NetworkMode === 'default') hc.NetworkMode = 'bridge';
   const netw = await networkFor(s, hc.NetworkMode);
+  if (netw.kind === 'container') {
+    checkContainerMode(body, hc);
+    // docker keeps the mode as `container:<full id>` when the container exists; a missing one fails at start
+    const target = (await containerStore(s)).all().find((r) => r.Id === netw.target || r.Name === `/${netw.target}`)
+      ?? (netw.target.length >= 3 ? (await containerStore(s)).all().find((r) => r.Id.startsWith(netw.target)) : undefined);
+    if (!target) return { network: 'none', deferLaunch: true, record: {}, undo: async () => {} };
+    hc.NetworkMode = `container:${target.Id}`;
+    const resolvConf = await readFile(join(s.runtime.dir(target.Id), 'resolv.conf'), 'utf8').catch(() => undefined);
+    return { network: 'none', deferLaunch: true, hostname: target.Config.Hostname, resolvConf, record: {}, undo: async () => {} };
+  }
+  const ports = portMappings(hc, exposed);
   if (netw.kind !== 'bridge') return { network: netw.kind, record: {}, undo: async () => {} };
   const a = await netw.nets.setup(id, netw.def, { name, ports });
   // the default bridge stays up between containers (docker0 does): saves the next run netavark's bridge set-up
@@ -132,6 +174,23 @@ export async function joinNetwork(s: Services, id: string, name: string, hc: Hos
     record: { Net: net, NetworkIP: a.ip, NetworkGateway: a.gateway, NetworkMac: a.mac, NetworkPrefixLen: a.prefixLen },
     undo: () => leaveNetwork(s, id),
   };
+}
+
+/**
+ * The network namespace a `--network container:X` container joins as it starts: X's, through its init process
+ * (moby getNetworkedContainer: X must exist, be another container, and run). Undefined for other modes.
+ */
+export async function joinedNetns(s: Services, r: ContainerRecord): Promise<string | undefined> {
+  const mode = r.HostConfig.NetworkMode ?? '';
+  if (!mode.startsWith('container:')) return undefined;
+  const want = mode.slice(10);
+  const target = (await containerStore(s)).get(want);
+  if (target.Id === r.Id) throw invalidArgument('cannot join own network');
+  const st = await stateOf(s, target.Id);
+  if ((st.status !== 'running' && st.status !== 'paused') || !st.pid) {
+    throw conflict(`cannot join network of a non running container: ${want}`, { code: 'NOT_RUNNING' });
+  }
+  return `/proc/${st.pid}/ns/net`;
 }
 
 /** Teardowns in flight (leaveNetwork does not wait for them). */
@@ -269,6 +328,9 @@ async function connection(ctx: Context, join_: boolean): Promise<void> {
   if (!net) throw notFound(`network ${want} not found`, { code: 'NETWORK_UNKNOWN' });
   const store = await containerStore(s);
   const r = store.get(b.Container ?? '');
+  if (join_ && r.HostConfig.NetworkMode?.startsWith('container:')) {
+    throw invalidArgument('container sharing network namespace with another container or host cannot be connected to any other network');
+  }
   // the record follows, so inspect and `network inspect` show the second network (or no longer do)
   const rec = netOf(r);
   if (join_) {
