@@ -39,4 +39,5 @@ export { receiveContext, type ReceivedContext } from './context/receive.ts';
 export { runStep, runArgv, runFailed, buildRuntimeOf, type BuildRuntime, type BuildContainerOptions, type RunStepOptions } from './executor/run.ts';
 export { parseBuildQuery, boolValue, type BuildQuery } from './query.ts';
 export { LazyContext } from './context/lazy.ts';
+export { ContextSync, type SyncManifest, type ManifestFile } from './context/sync.ts';
 export { prepareBuild, exportRootfs, type BuildJob } from './serve.ts';

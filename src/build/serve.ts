@@ -51,13 +51,22 @@ export async function prepareBuild(o: {
   const q = parseBuildQuery(o.query);
   const secrets = o.secrets ?? secretsFromQuery(o.query);
   await mkdir(o.layout.tmp, { recursive: true });
+  // berth's CLI sent only what changed since the last build of this directory (context/sync.ts)
+  const sessionId = o.query.get('contextsession');
+  const sync = sessionId ? o.builder.contextSync.use(sessionId) : undefined;
   const work = await mkdtemp(join(o.layout.tmp, 'ctx-'));
   let received: LazyContext | undefined;
-  const cleanup = () => { received?.close(); return rm(work, { recursive: true, force: true }); };
+  let cleaned: Promise<void> | undefined;
+  const cleanup = (): Promise<void> => (cleaned ??= (async () => {
+    received?.close();
+    if (received && sync) await sync.keep(received).catch(() => {});
+    sync?.release();
+    await rm(work, { recursive: true, force: true });
+  })());
   let context: LazyContext;
   try {
     context = await LazyContext.receive(o.body, work, {
-      dockerfile: q.dockerfile || undefined, signal: o.signal, hashes: q.options.noCache ? undefined : o.builder.contextHashes,
+      dockerfile: q.dockerfile || undefined, signal: o.signal, hashes: q.options.noCache ? undefined : o.builder.contextHashes, reuse: sync?.reuse,
     });
   } catch (e) {
     await cleanup();

@@ -17,8 +17,15 @@ type Factory = (opts?: { ignorecase?: boolean }) => Ignore;
 const ignore: Factory = ((ignoreModule as unknown as { default?: Factory }).default ?? ignoreModule) as unknown as Factory;
 
 export interface PreparedContext {
-  /** The tar stream to send as the body of POST /build. */
+  /** The tar stream to send as the body of POST /build (the whole context). */
   tar: Readable;
+  /**
+   * The context sync's two halves (berthd's POST /build/context, see src/build/context/sync.ts): the files as
+   * [name, size, mode, mtime, stat key], and the tar holding only the files at the indices the daemon wants
+   * (directories, symlinks and a Dockerfile from elsewhere always go). Use one of `tar` and `partial`.
+   */
+  manifest: { now: number; files: [string, number, number, number, string][] };
+  partial(want: Iterable<number>): Readable;
   /** The Dockerfile's name inside the tar (the `dockerfile` query parameter). */
   dockerfile: string;
 }
@@ -72,7 +79,7 @@ export async function prepareContext(dir: string, dockerfile?: string | { conten
   // thread-pool hops) made a 2,000-file context take ~1-2 s; sync reads from the page cache take ~60 ms.
   function* walk(abs: string, rel: string): Generator<Entry> {
     for (const n of readdirSync(abs).sort()) {
-      const a = join(abs, n);
+      const a = `${abs}/${n}`; // (path.join's normalising was a third of the walk)
       const r = rel ? `${rel}/${n}` : n;
       const s = lstatSync(a);
       const skip = excluded(r);
@@ -88,18 +95,28 @@ export async function prepareContext(dir: string, dockerfile?: string | { conten
       if (s.isSymbolicLink()) {
         yield { name: r, type: '2', linkname: readlinkSync(a), mode: s.mode & 0o7777, mtime, size: 0 };
       } else if (s.isFile()) {
-        yield { name: r, type: '0', mode: s.mode & 0o7777, mtime, size: s.size, path: a };
+        // the stat key the daemon compares (with mtime and ctime to the µs, a same-size rewrite is seen)
+        yield { name: r, type: '0', mode: s.mode & 0o7777, mtime, size: s.size, path: a, stat: `${s.mtimeMs}:${s.ctimeMs}:${s.ino}:${s.dev}` };
       }
       // sockets, fifos and devices are not part of a build context
     }
   }
-  function* entries(): Generator<Entry> {
-    yield* walk(root, '');
-    if (extra) yield { name: extra.name, type: '0', mode: 0o644, mtime: Math.floor(Date.now() / 1000), size: extra.content.length, body: extra.content };
-  }
+  const now = Date.now();
+  const all = [...walk(root, '')];
+  if (extra) all.push({ name: extra.name, type: '0', mode: 0o644, mtime: Math.floor(now / 1000), size: extra.content.length, body: extra.content });
+  const files: PreparedContext['manifest']['files'] = [];
+  const slot = all.map((e) => (e.stat !== undefined ? files.push([e.name, e.size, e.mode, e.mtime, e.stat]) - 1 : -1));
   // objectMode: the 1 MiB chunks go to the socket as they are (a byte-mode stream re-slices them)
-  const tar = Readable.from(packEntries(entries()), { objectMode: true, highWaterMark: 4 });
-  return { tar, dockerfile: name };
+  const stream = (list: Iterable<Entry>): Readable => Readable.from(packEntries(list), { objectMode: true, highWaterMark: 4 });
+  return {
+    get tar() { return stream(all); },
+    dockerfile: name,
+    manifest: { now, files },
+    partial(want) {
+      const wanted = new Set(want);
+      return stream(all.filter((e, i) => slot[i]! < 0 || wanted.has(slot[i]!)));
+    },
+  };
 }
 
 interface Entry {
@@ -112,6 +129,8 @@ interface Entry {
   linkname?: string;
   /** A file's path on disk, or its bytes. */
   path?: string;
+  /** A file's stat key for the context sync. */
+  stat?: string;
   body?: Buffer;
 }
 

@@ -6,11 +6,11 @@
 // needs real files (a cache miss, a RUN bind mount). Anything the index cannot answer exactly (symlinks on a
 // source's path, hardlinks, devices, directories without their own entry) returns undefined: the caller then
 // extracts and works on disk as before. Memory: the index only (one small record per entry).
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 import { chmod, mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { decompress, detectCompression, peek, type EntryType, type PackEntry, type TarHeader } from '../../archive/index.ts';
+import { decompress, detectCompression, packTar, peek, type EntryType, type PackEntry, type TarHeader } from '../../archive/index.ts';
 import { Digester, digestOf, type Digest } from '../../digest/index.ts';
 import { invalidArgument, notFound } from '../../errors/index.ts';
 import { clean, ContextFilter, readDockerignore, type IgnoreSource } from './dockerignore.ts';
@@ -38,15 +38,33 @@ interface IndexEntry {
   offset?: number;
   /** The entry's tarsum v1 (the classic builder's history hash; see tarsum.ts). */
   tarsum?: string;
+  /** Which backing tar holds the bytes (0: this build's own context.tar; others: reused, see ReusedFiles). */
+  src?: number;
 }
+
+/**
+ * Files of an earlier context that this one shares unchanged (context sync, sync.ts): the client did not send
+ * them again; their bytes, digests and tarsums come from the tars an earlier build received.
+ */
+export interface ReusedFiles {
+  /** Tar files holding the bytes (read in place, never written). */
+  backings: string[];
+  files: Map<string, { size: number; mode: number; mtime: number; digest: Digest; tarsum: string; offset: number; src: number }>;
+  /** Names the client was asked to send: each must be in the body. */
+  wanted: Iterable<string>;
+}
+
+/** A file of the context as the context sync keeps it for the next build. */
+export interface HeldFile { size: number; mode: number; mtime: number; digest: Digest; tarsum: string; offset: number; backing: string }
 
 export class LazyContext {
   private extracted?: Promise<string>;
-  private fd?: number;
+  private readonly fds = new Map<number, number>();
   private readonly children = new Map<string, string[]>();
 
   private constructor(
-    private readonly tarPath: string,
+    /** [0] is this build's context.tar; the others hold reused files. */
+    private readonly backings: string[],
     private readonly workDir: string,
     private readonly index: Map<string, IndexEntry>,
     readonly dockerfile: Buffer,
@@ -69,7 +87,7 @@ export class LazyContext {
    * the ignore file from it. Errors as receiveContext ("Cannot locate specified Dockerfile: X", ...).
    */
   static async receive(
-    body: Readable, workDir: string, opts: { dockerfile?: string; signal?: AbortSignal; hashes?: ContextHashCache } = {},
+    body: Readable, workDir: string, opts: { dockerfile?: string; signal?: AbortSignal; hashes?: ContextHashCache; reuse?: ReusedFiles } = {},
   ): Promise<LazyContext> {
     await mkdir(workDir, { recursive: true });
     const tarPath = join(workDir, 'context.tar');
@@ -126,6 +144,15 @@ export class LazyContext {
     } finally {
       await fh.close();
     }
+    if (opts.reuse) {
+      for (const name of opts.reuse.wanted) {
+        if (!index.has(name)) throw invalidArgument(`the build context changed while it was sent: ${name} is missing`, { code: 'CONTEXT_CHANGED' });
+      }
+      for (const [name, f] of opts.reuse.files) {
+        if (index.has(name)) continue;
+        index.set(name, { type: 'file', mode: f.mode, size: f.size, mtime: f.mtime, digest: f.digest, tarsum: f.tarsum, offset: f.offset, src: f.src + 1 });
+      }
+    }
     let dockerfilePath = dfRel;
     let dockerfile = small.get(dfRel);
     if (!dockerfile && !opts.dockerfile && small.has('dockerfile')) { dockerfilePath = 'dockerfile'; dockerfile = small.get('dockerfile'); }
@@ -138,12 +165,13 @@ export class LazyContext {
     // Most context tars (the docker CLI's too) carry no "./" entry: the extracted root is then 0755 (see
     // directory()), and the index says so, so digests of `COPY . …` agree either way.
     if (!index.has('.')) index.set('.', { type: 'dir', mode: ROOT_MODE, size: 0, mtime: Date.now() / 1000 });
-    return new LazyContext(tarPath, workDir, index, dockerfile, dockerfilePath, ignore, opts.dockerfile);
+    return new LazyContext([tarPath, ...(opts.reuse?.backings ?? [])], workDir, index, dockerfile, dockerfilePath, ignore, opts.dockerfile);
   }
 
   /** Releases the descriptor read() keeps open. Safe to call twice; read() reopens if used again. */
   close(): void {
-    if (this.fd !== undefined) { closeSync(this.fd); this.fd = undefined; }
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
   }
 
   /** The context as a directory (extracted on first call, ignore file applied as receiveContext does). */
@@ -152,7 +180,9 @@ export class LazyContext {
       const dir = join(this.workDir, 'ctx');
       await mkdir(dir, { recursive: true });
       await chmod(dir, ROOT_MODE);
-      await receiveContext(createReadStream(this.tarPath), dir, { dockerfile: this.requestedDockerfile, signal });
+      // a context merged from several tars is written out from the index (same entries, same order rules)
+      const tar = this.backings.length === 1 ? createReadStream(this.backings[0]!) : Readable.from(packTar(this.allEntries()));
+      await receiveContext(tar, dir, { dockerfile: this.requestedDockerfile, signal });
       return dir;
     })();
     return this.extracted;
@@ -260,16 +290,18 @@ export class LazyContext {
       // stream per file cost several thread-pool round trips each (~1 s for 2,000 files under load)
       // (one descriptor kept for all of them; close() releases it)
       const buf = Buffer.allocUnsafe(e.size);
-      this.fd ??= openSync(this.tarPath, 'r');
+      const src = e.src ?? 0;
+      let fd = this.fds.get(src);
+      if (fd === undefined) { fd = openSync(this.backings[src]!, 'r'); this.fds.set(src, fd); }
       for (let done = 0; done < e.size;) {
-        const n = readSync(this.fd, buf, done, e.size - done, e.offset + done);
+        const n = readSync(fd, buf, done, e.size - done, e.offset + done);
         if (n === 0) throw truncated();
         done += n;
       }
       yield buf;
       return;
     }
-    yield* createReadStream(this.tarPath, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+    yield* createReadStream(this.backings[e.src ?? 0]!, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
   }
 
   /**
@@ -290,6 +322,25 @@ export class LazyContext {
       }
     };
     yield* visit.call(this, rel);
+  }
+
+  /** The context's regular files with what the context sync keeps of them (see sync.ts). */
+  *heldFiles(): Generator<[string, HeldFile]> {
+    for (const [rel, e] of this.index) {
+      if (e.type !== 'file' || e.offset === undefined || !e.digest || !e.tarsum) continue;
+      yield [rel, { size: e.size, mode: e.mode, mtime: e.mtime, digest: e.digest, tarsum: e.tarsum, offset: e.offset, backing: this.backings[e.src ?? 0]! }];
+    }
+  }
+
+  /** The whole (filtered) context as tar entries, for extracting a context merged from several tars. */
+  private async *allEntries(): AsyncGenerator<PackEntry> {
+    const all = [...this.index.keys()].filter((r) => r !== '.').sort();
+    for (const rel of all) {
+      const e = this.index.get(rel)!;
+      const h: TarHeader = { name: e.type === 'dir' ? `${rel}/` : rel, type: e.type, mode: e.mode, uid: 0, gid: 0, size: e.type === 'file' ? e.size : 0, mtime: Math.floor(e.mtime) };
+      if (e.linkname !== undefined) h.linkname = e.linkname;
+      yield e.type === 'file' ? { header: h, body: this.read(rel) } : { header: h };
+    }
   }
 
   /** Every ancestor of `rel` is an indexed directory and `rel` itself is indexed (no symlinks on the way). */

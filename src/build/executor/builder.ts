@@ -12,6 +12,7 @@ import { MT } from '../../images/index.ts';
 import type { Snapshotter } from '../../snapshot/index.ts';
 import type { BuildRuntime } from './run.ts';
 import { ContextHashCache, type LazyContext } from '../context/lazy.ts';
+import { ContextSync } from '../context/sync.ts';
 import type { DataRoot } from '../../layout/index.ts';
 import { parseNormalizedNamed, withDefaultTag, familiar, type Reference } from '../../reference/index.ts';
 import { digestOf, shortId, type Digest } from '../../digest/index.ts';
@@ -73,8 +74,11 @@ export class Builder {
   private cache?: BuildCache;
   /** Digests of context files by stat, across builds (see ContextHashCache for the trade-off). */
   readonly contextHashes = new ContextHashCache();
+  /** Contexts kept for the next build of the same directory (berth's CLI sends only what changed). */
+  readonly contextSync: ContextSync;
 
   constructor(private readonly deps: BuilderDeps) {
+    this.contextSync = new ContextSync(join(deps.layout.tmp, 'contexts'));
     // Cache records keep their configs and layers alive through image GC until `builder prune`.
     deps.images.addRoots(async () => (await this.buildCache()).roots());
   }
@@ -82,6 +86,7 @@ export class Builder {
   /** `docker builder prune`: drops cache records (all, or unused since `until` ms), then collects garbage. */
   async prune(opts: { until?: number } = {}): Promise<{ records: number }> {
     const records = await (await this.buildCache()).prune(opts);
+    this.contextSync.clear();
     await this.deps.images.gc();
     return { records };
   }

@@ -84,6 +84,7 @@ export const build = defineCommand({
     const isURL = /^(https?:\/\/|git@|github\.com\/)/.test(source) || /\.git(#|$)/.test(source);
     let body: NodeJS.ReadableStream | undefined;
     let dockerfile = opts.str('file');
+    let session: string | undefined;
     if (source === '-' || !isURL) {
       const { prepareContext } = await import('../buildcontext.ts');
       if (source === '-') {
@@ -106,8 +107,18 @@ export const build = defineCommand({
         }
       } else {
         const c = await prepareContext(source, dockerfile || undefined);
-        body = c.tar;
         dockerfile = c.dockerfile;
+        // berthd keeps the last context of this directory: send only what changed (not with --no-cache, which
+        // should trust nothing kept; not against a daemon without the endpoint, e.g. dockerd)
+        const client = await ctx.client();
+        const { resolve: abs } = await import('node:path');
+        const { hostname } = await import('node:os');
+        const synced = opts.bool('no-cache') || ctx.env.BERTH_BUILD_CONTEXT_SYNC === '0' ? undefined
+          : await client.json<{ session: string; want: number[] }>('POST', '/build/context', {
+            query: { key: `${hostname()}\0${process.getuid?.() ?? ''}\0${abs(source)}`, dockerfile }, body: c.manifest,
+          }).catch(() => undefined);
+        body = synced ? c.partial(synced.want) : c.tar;
+        if (synced) session = synced.session;
       }
     }
     const labels = keyValues(opts.list('label'), ctx.env, false);
@@ -129,6 +140,7 @@ export const build = defineCommand({
       cachefrom: opts.list('cache-from').length ? JSON.stringify(opts.list('cache-from')) : undefined,
       extrahosts: opts.list('add-host').length ? opts.list('add-host') : undefined,
       secrets: parseSecrets(opts.list('secret'), process.cwd()),
+      contextsession: session,
       version: '1',
     };
     const client = await ctx.client();

@@ -1,6 +1,6 @@
 // `POST /build` (the classic builder: `docker build` without BuildKit takes this path since /_ping answers
 // Builder-Version 1) and `POST /build/prune`. Everything but HTTP is src/build's prepareBuild.
-import { prepareBuild, exportRootfs } from '../../build/index.ts';
+import { prepareBuild, exportRootfs, type SyncManifest } from '../../build/index.ts';
 import type { Router, Context } from '../router.ts';
 
 async function build(ctx: Context): Promise<void> {
@@ -28,6 +28,16 @@ async function build(ctx: Context): Promise<void> {
     await job.cleanup();
     if (started && !ctx.res.writableEnded) ctx.res.end();
   }
+}
+
+/**
+ * `POST /build/context?key=K&dockerfile=D` (berth's own): phase one of the context sync (src/build
+ * context/sync.ts). Body `{"now", "files"}`; answers `{"session", "want"}`, the indices of the files to send
+ * with `POST /build?contextsession=…`.
+ */
+async function contextSync(ctx: Context): Promise<void> {
+  const body = await ctx.readJSON<SyncManifest>();
+  ctx.json(ctx.services.builder.contextSync.open(ctx.query.get('key') ?? '', body!, ctx.query.get('dockerfile') ?? undefined));
 }
 
 /** docker's `until` filter: a duration ("24h", "30m") back from now, or a timestamp. */
@@ -68,6 +78,7 @@ async function rootfs(ctx: Context): Promise<void> {
 
 export default function register(r: Router): void {
   r.post('/build', build);
+  r.post('/build/context', contextSync);
   r.get('/build/rootfs', rootfs);
   r.post('/build/prune', prune);
 }
