@@ -135,7 +135,12 @@ describe('anonymous distribution 2.8', { skip }, () => {
     const p = await pushImage(c, reg.host, 'team/redir', 'v1');
     const seen: (string | undefined)[] = [];
     // the "storage" host: same machine, different host:port, serves the blob bytes
-    const storage = http.createServer((req, res) => { seen.push(req.headers.authorization); res.end(p.layer); });
+    const big = randomBytes(2 << 20);
+    const storage = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      if (req.url === '/big') { seen.push(req.headers.connection); res.writeHead(200, { 'Content-Length': big.length }); res.end(big); return; }
+      res.end(p.layer);
+    });
     await new Promise<void>((r) => storage.listen(0, '127.0.0.1', () => r()));
     const proxy = await startProxy(reg.host);
     const pc = new RegistryClient({ credentials: () => ({ username: 'u', password: 'p' }) });
@@ -144,7 +149,8 @@ describe('anonymous distribution 2.8', { skip }, () => {
         if (req.url === '/v2/') { res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="x"' }); res.end(); return 'handled'; }
         if (req.url!.includes('/blobs/')) {
           seen.push(req.headers.authorization);
-          res.writeHead(307, { Location: `http://localhost:${(storage.address() as AddressInfo).port}/blob` });
+          const to = req.url!.includes(digestOf(big)) ? 'big' : 'blob';
+          res.writeHead(307, { Location: `http://localhost:${(storage.address() as AddressInfo).port}/${to}` });
           res.end();
           return 'handled';
         }
@@ -154,6 +160,13 @@ describe('anonymous distribution 2.8', { skip }, () => {
       assert.deepEqual(await text(b.stream), p.layer);
       assert.match(seen[0]!, /^Basic /);
       assert.equal(seen[1], undefined);
+      // a large blob: the redirect is followed on the direct path (blobread.ts), same rule
+      seen.length = 0;
+      const bp = await openBlobPieces(pc.repository(proxy.host, 'team/redir'), digestOf(big), { size: big.length });
+      const got: Buffer[] = [];
+      for await (const piece of bp.pieces) got.push(piece);
+      assert.equal(digestOf(Buffer.concat(got)), digestOf(big));
+      assert.deepEqual([/^Basic /.test(seen[0]!), seen[1], seen[2]], [true, undefined, 'close']);
     } finally { pc.close(); await proxy.stop(); storage.closeAllConnections(); storage.close(); }
   });
 });

@@ -1,6 +1,6 @@
 // A blob's bytes (spec "Pulling blobs", with `Range` to resume) as ~1 MiB pieces, for fetch.ts: straight off
-// the socket when the registry answers the GET itself with a length (rawget.ts), else through the ordinary
-// client (redirects to storage, 401 re-auth, error bodies, retries), its chunks gathered into pieces.
+// the socket when the registry (or the storage it redirects to) answers with a length (rawget.ts), else through
+// the ordinary client (401 re-auth, error bodies, chunked bodies, retries), its chunks gathered into pieces.
 import type { Readable } from 'node:stream';
 import type { Digest } from '../digest/index.ts';
 import type { Repository } from './client.ts';
@@ -35,17 +35,28 @@ async function tryDirect(repo: Repository, digest: Digest, start: number, signal
   const client = repo.client;
   const base = await client.ping(repo.host, signal);
   const auth = await client.auth.header(repo.host, repo.pullScopes(), signal);
-  const url = new URL(repo.urlFor(base, `blobs/${digest}`));
-  const headers: Record<string, string> = { 'User-Agent': client.transport.userAgent };
-  if (auth) headers.Authorization = auth;
-  if (start > 0) headers.Range = `bytes=${start}-`;
-  let res: RawResponse;
-  try {
-    res = await rawGet(url, { headers, signal, ...(url.protocol === 'https:' ? { tls: await client.transport.tlsOptions(url.host) } : {}) });
-  } catch (e) {
-    if (signal?.aborted) throw e;
-    return undefined; // the ordinary path retries, and words the error as every other request's
+  let url = new URL(repo.urlFor(base, `blobs/${digest}`));
+  const origin = url.host;
+  let res: RawResponse | undefined;
+  // Redirects to blob storage (a CDN, S3) are followed here too, as transport.request() does: Authorization
+  // never goes to another host.
+  for (let hop = 0; hop <= 10; hop++) {
+    const headers: Record<string, string> = { 'User-Agent': client.transport.userAgent };
+    if (auth && url.host === origin) headers.Authorization = auth;
+    if (start > 0) headers.Range = `bytes=${start}-`;
+    try {
+      res = await rawGet(url, { headers, signal, ...(url.protocol === 'https:' ? { tls: await client.transport.tlsOptions(url.host) } : {}) });
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      return undefined; // the ordinary path retries, and words the error as every other request's
+    }
+    const loc = res.headers.location;
+    if (![301, 302, 303, 307, 308].includes(res.status) || !loc) break;
+    res.destroy();
+    url = new URL(loc, url);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
   }
+  if (!res) return undefined;
   const total = Number(res.headers['content-length']);
   if (res.pieces && res.status === 200) return { pieces: res.pieces, start: 0, total, close: res.destroy };
   const m = /bytes (\d+)-\d+\/(\d+|\*)/.exec(res.headers['content-range'] ?? '');
