@@ -55,7 +55,10 @@ export function parseBuildQuery(q: URLSearchParams): BuildQuery {
   }
   const buildArgs = json(q, 'buildargs', 'build args', isStringMap(true), {});
   const labels = json(q, 'labels', 'labels', isStringMap(false), {}) as Record<string, string>;
-  const cacheFrom = json(q, 'cachefrom', 'cache-from', (v): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string'), []);
+  const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  const cacheFrom = json(q, 'cachefrom', 'cache-from', isStrings, []);
+  // berth's own: --no-cache-filter's stage names (JSON array), and structured step events for --progress
+  const noCacheFilter = json(q, 'nocachefilter', 'no-cache-filter', isStrings, []);
   return {
     options: {
       tags: q.getAll('t').filter(Boolean),
@@ -63,6 +66,8 @@ export function parseBuildQuery(q: URLSearchParams): BuildQuery {
       target: q.get('target') || undefined,
       labels,
       noCache: boolValue(q.get('nocache')),
+      ...(noCacheFilter.length ? { noCacheFilter } : {}),
+      ...(boolValue(q.get('berthprogress')) ? { progress: true } : {}),
       quiet: boolValue(q.get('q')),
     },
     dockerfile: q.get('dockerfile') ?? '',

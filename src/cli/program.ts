@@ -127,6 +127,8 @@ function makeOpts(raw: Record<string, unknown>, flags: FlagSpec[], changed: Set<
   for (const f of flags) {
     const camel = (n: string) => n.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
     let v = f.type === 'bool' && f.name.startsWith('no-') ? (raw[camel(f.name.slice(3))] === false ? true : undefined) : raw[camel(f.name)];
+    // a valued flag named no-* (--no-cache-filter) is stored by commander under its "negated" name, true when unset
+    if (f.type !== 'bool' && f.name.startsWith('no-')) { v = raw[camel(f.name.slice(3))]; if (v === true) v = undefined; }
     if (v === undefined) v = f.default ?? (f.type === 'bool' ? false : f.type === 'list' ? [] : f.type === 'int' ? 0 : '');
     o[f.name] = v;
   }

@@ -60,6 +60,8 @@ export interface HeldFile { size: number; mode: number; mtime: number; digest: D
 export class LazyContext {
   private extracted?: Promise<string>;
   private readonly fds = new Map<number, number>();
+  /** When the body started and finished arriving (ms), its size, and the ignore file's (for --progress). */
+  stats = { start: 0, end: 0, bytes: 0, ignoreBytes: 0 };
   private readonly children = new Map<string, string[]>();
 
   private constructor(
@@ -89,6 +91,7 @@ export class LazyContext {
   static async receive(
     body: Readable, workDir: string, opts: { dockerfile?: string; signal?: AbortSignal; hashes?: ContextHashCache; reuse?: ReusedFiles } = {},
   ): Promise<LazyContext> {
+    const start = Date.now();
     await mkdir(workDir, { recursive: true });
     const tarPath = join(workDir, 'context.tar');
     const requested = opts.dockerfile || 'Dockerfile';
@@ -107,8 +110,9 @@ export class LazyContext {
     const stream = detectCompression(head) === 'none' ? peeked : (await decompress(peeked)).stream;
     const fh = await open(tarPath, 'w');
     const out = new BatchWriter(fh);
+    let bytes = 0;
     try {
-      const reader = new ByteReader((stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](), (b) => out.write(b));
+      const reader = new ByteReader((stream as AsyncIterable<Buffer>)[Symbol.asyncIterator](), (b) => { bytes += b.length; return out.write(b); });
       for await (const { header: h, offset, body: data } of scanTar(reader)) {
         opts.signal?.throwIfAborted();
         const rel = clean(h.name.replace(/^\/+/, ''));
@@ -165,7 +169,9 @@ export class LazyContext {
     // Most context tars (the docker CLI's too) carry no "./" entry: the extracted root is then 0755 (see
     // directory()), and the index says so, so digests of `COPY . …` agree either way.
     if (!index.has('.')) index.set('.', { type: 'dir', mode: ROOT_MODE, size: 0, mtime: Date.now() / 1000 });
-    return new LazyContext([tarPath, ...(opts.reuse?.backings ?? [])], workDir, index, dockerfile, dockerfilePath, ignore, opts.dockerfile);
+    const ctx = new LazyContext([tarPath, ...(opts.reuse?.backings ?? [])], workDir, index, dockerfile, dockerfilePath, ignore, opts.dockerfile);
+    ctx.stats = { start, end: Date.now(), bytes, ignoreBytes: file ? small.get(file)!.length : 0 };
+    return ctx;
   }
 
   /** Releases the descriptor read() keeps open. Safe to call twice; read() reopens if used again. */

@@ -14,7 +14,7 @@ import type { BuildRuntime } from './run.ts';
 import { ContextHashCache, type LazyContext } from '../context/lazy.ts';
 import { ContextSync } from '../context/sync.ts';
 import type { DataRoot } from '../../layout/index.ts';
-import { parseNormalizedNamed, withDefaultTag, familiar, type Reference } from '../../reference/index.ts';
+import { parseNormalizedNamed, withDefaultTag, familiar, toString as refString, type Reference } from '../../reference/index.ts';
 import { digestOf, shortId, type Digest } from '../../digest/index.ts';
 import { invalidArgument, messageOf } from '../../errors/index.ts';
 import { parseDockerfile } from '../dockerfile/convert.ts';
@@ -23,11 +23,13 @@ import { BuildArgs } from '../args.ts';
 import { planBuild, type BuildPlan } from '../plan/stages.ts';
 import { BuildCache } from './cache.ts';
 import { StageRunner, type StageState } from './stage.ts';
+import { Progress, humanSize, progressMessage, type ProgressEvent } from './progress.ts';
 
 export type BuildEvent =
   | { stream: string }
   | { aux: { ID: string } }
-  | { errorDetail: { message: string; code?: number }; error: string };
+  | { errorDetail: { message: string; code?: number }; error: string }
+  | ProgressEvent;
 
 export interface BuildOptions {
   /** The build context, unpacked, .dockerignore already applied (or give `context`). */
@@ -42,6 +44,13 @@ export interface BuildOptions {
   /** --label: added by a final LABEL step, as the classic builder does. */
   labels?: Record<string, string>;
   noCache?: boolean;
+  /** --no-cache-filter: the stages (by AS name) that build without the cache, BuildKit's rule. */
+  noCacheFilter?: string[];
+  /**
+   * --progress (berth's CLI): step events (`{"id":"berth.progress","aux":…}`, see progress.ts) instead of the
+   * classic stream's lines; the docker CLI never asks, so it keeps the classic stream.
+   */
+  progress?: boolean;
   /** --cache-from: local images whose history may stand in for steps (the classic builder's rule, see stage.ts). */
   cacheFrom?: string[];
   /** -q: only the image ID (as aux) and errors. */
@@ -108,9 +117,10 @@ export class Builder {
     try {
       return await this.run(o);
     } catch (e) {
-      const message = messageOf(e);
       // a failed RUN carries its exit code, which the docker CLI exits with (jsonmessage's JSONError.Code)
       const code = (e as { detail?: { exitCode?: unknown } }).detail?.exitCode;
+      // --progress speaks BuildKit's words (the CLI prints "ERROR: failed to solve: " before them)
+      const message = o.progress ? progressMessage(e) : messageOf(e);
       out({ errorDetail: { ...(typeof code === 'number' ? { code } : {}), message }, error: message });
       throw e;
     } finally {
@@ -119,7 +129,17 @@ export class Builder {
   }
 
   private async run(o: BuildOptions): Promise<BuildResult> {
-    const emit = (s: string) => { if (!o.quiet) o.onEvent?.({ stream: s }); };
+    const emit = (s: string) => { if (!o.quiet && !o.progress) o.onEvent?.({ stream: s }); };
+    const progress = new Progress(o.progress && !o.quiet ? (e) => o.onEvent?.(e) : undefined);
+    if (progress.enabled && o.context) {
+      // what prepareBuild already did, as BuildKit shows it: the Dockerfile, the ignore file, the context
+      const c = o.context;
+      const name = c.dockerfilePath.split('/').pop();
+      const step = (title: string, status: string): void => { const v = progress.vertex(title, c.stats.start); v.status(status, c.stats.end); v.done(c.stats.end); };
+      step(`[internal] load build definition from ${name}`, `transferring dockerfile: ${humanSize(c.dockerfile.length)} done`);
+      step('[internal] load .dockerignore', `transferring context: ${humanSize(c.stats.ignoreBytes)} done`);
+      step('[internal] load build context', `transferring context: ${humanSize(c.stats.bytes)} done`);
+    }
     const names: Reference[] = (o.tags ?? []).map((t) => {
       const r = withDefaultTag(parseNormalizedNamed(t));
       if (r.digest) throw invalidArgument(`invalid reference format: ${t}`);
@@ -164,6 +184,7 @@ export class Builder {
       contextDir: o.contextDir ? async () => o.contextDir! : () => o.context!.directory(signal), lazy: o.contextDir ? undefined : o.context,
       noCache: o.noCache ?? false, cacheFrom: o.cacheFrom ?? [], epoch: epochArg, total, results, keep, builderDir: this.deps.layout.builder,
       secrets: o.secrets ?? {}, alwaysPull: o.pull ?? false, networkMode: o.networkMode === 'none' ? 'none' : 'host',
+      progress, noCacheStages: noCacheStages(plan, o.noCacheFilter),
     });
     try {
       for (const level of plan.levels) {
@@ -203,8 +224,16 @@ export class Builder {
     const warning = args.unusedWarning();
     if (warning) emit(warning);
     let id: Digest;
+    const exporting = progress.vertex('exporting to image');
     try {
+      exporting.status('exporting layers done');
       id = await this.commitImage(final, names, plan, keep);
+      exporting.status(`writing image ${id} done`);
+      for (const n of names) exporting.status(`naming to ${refString(n)} done`);
+      exporting.done();
+    } catch (e) {
+      exporting.error(messageOf(e));
+      throw e;
     } finally {
       await dropLease();
     }
@@ -242,6 +271,12 @@ export class Builder {
     });
     return s.configDigest;
   }
+}
+
+/** --no-cache-filter: the stages named (case-insensitively, as BuildKit's EqualFold) build without the cache. */
+function noCacheStages(plan: BuildPlan, names: string[] | undefined): Set<number> {
+  const want = new Set((names ?? []).map((n) => n.toLowerCase()));
+  return new Set(plan.stages.filter((s) => s.stage.name !== '' && want.has(s.stage.name)).map((s) => s.stage.index));
 }
 
 /**

@@ -81,6 +81,8 @@ export interface RunStepOptions {
   mtimeClamp?: number;
   signal: AbortSignal;
   emit: (line: string) => void;
+  /** The command's output as it comes (for --progress; `emit` gets it too). */
+  onOutput?: (chunk: string) => void;
 }
 
 /** The argv a RUN executes: shell form through SHELL, exec form as is; heredoc bodies join the script. */
@@ -102,7 +104,7 @@ export function runArgv(inst: RunInstruction, shell: readonly string[]): string[
 /** Error for a failed RUN, in the classic builder's words; `code` RUN_FAILED, detail.exitCode. */
 export function runFailed(argv: readonly string[], exitCode: number): BerthError {
   return new BerthError('InvalidArgument', `The command '${argv.join(' ')}' returned a non-zero code: ${exitCode}`, {
-    code: 'RUN_FAILED', detail: { exitCode },
+    code: 'RUN_FAILED', detail: { exitCode, argv: [...argv] },
   });
 }
 
@@ -127,7 +129,11 @@ export async function runStep(o: RunStepOptions): Promise<LayerRecord> {
     await runtime.start(id);
     const exited = runtime.wait(id);
     exited.catch(() => {});
-    for await (const r of runtime.output(id, exited)) o.emit(Buffer.from(r.data).toString('utf8'));
+    for await (const r of runtime.output(id, exited)) {
+      const text = Buffer.from(r.data).toString('utf8');
+      o.emit(text);
+      o.onOutput?.(text);
+    }
     const st = await exited;
     o.signal.throwIfAborted();
     if (st.exitCode !== 0) throw runFailed(argv, st.exitCode);

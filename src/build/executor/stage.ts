@@ -9,8 +9,9 @@ import type { ImageService, ImageConfig, ContainerConfig } from '../../images/in
 import type { Snapshotter } from '../../snapshot/index.ts';
 import type { LayerRecord } from '../../metadata/index.ts';
 import { chainIds, goJson } from '../../image/index.ts';
+import { parseNormalizedNamed, withDefaultTag, toString as refString } from '../../reference/index.ts';
 import { shortId, type Digest } from '../../digest/index.ts';
-import { isKind, notImplemented } from '../../errors/index.ts';
+import { isKind, messageOf, notImplemented } from '../../errors/index.ts';
 import { parseTrigger } from '../dockerfile/convert.ts';
 import { EXPANDS, type Command } from '../dockerfile/instructions.ts';
 import { parseError } from '../dockerfile/errors.ts';
@@ -29,6 +30,7 @@ import type { BuildCache } from './cache.ts';
 import { runStep, type BuildRuntime } from './run.ts';
 import { resolveRunMounts, type RunMount } from './mounts.ts';
 import { CopySteps, type CopyInputs } from './copystep.ts';
+import { progressMessage, stepLabels, type Progress, type Vertex } from './progress.ts';
 
 export interface StageState {
   image: ImageConfig;
@@ -54,6 +56,10 @@ export interface StageRunnerDeps {
   tmp: string;
   signal: AbortSignal;
   noCache: boolean;
+  /** Stages (Dockerfile index) that build without the cache (--no-cache-filter). */
+  noCacheStages: Set<number>;
+  /** Step events for --progress (inert otherwise). */
+  progress: Progress;
   /** --cache-from image references. */
   cacheFrom: string[];
   epoch?: number;
@@ -91,7 +97,16 @@ export class StageRunner {
     const sp = this.d.plan.stages[index]!;
     let step = offset;
     emit(`Step ${++step}/${this.d.total} : ${sp.stage.from.original.trim()}\n`);
-    let state = await this.base(index);
+    const labels = stepLabels(sp.stage, this.d.plan.stages.length, sp.base.kind === 'image' ? fullName(sp.base.ref) : undefined);
+    const fromVertex = labels.from !== undefined ? this.d.progress.vertex(labels.from) : undefined;
+    let state: StageState;
+    try {
+      state = await this.base(index);
+    } catch (e) {
+      fromVertex?.error(messageOf(e), sp.stage.from);
+      throw e;
+    }
+    fromVertex?.done();
     const scope = this.d.args.stage(state.image.config?.Env ?? []);
     const triggers = (state.image.config?.OnBuild ?? []).map((e) => parseTrigger(e, this.d.escapeToken) as Command);
     if (triggers.length) {
@@ -104,10 +119,18 @@ export class StageRunner {
     for (const t of triggers) state = await this.step(index, state, scope, t, inTrigger);
     // FROM scratch: docker prints the (empty) ID all the same
     emit(` ---> ${state.configDigest ? shortId(state.configDigest) : ''}\n`);
-    for (const cmd of sp.stage.commands) {
+    for (const [k, cmd] of sp.stage.commands.entries()) {
       this.d.signal.throwIfAborted();
       emit(`Step ${++step}/${this.d.total} : ${cmd.original.trim()}\n`);
-      state = await this.step(index, state, scope, cmd, emit);
+      const label = labels.commands[k];
+      const vx = label !== undefined ? this.d.progress.vertex(label) : undefined;
+      try {
+        state = await this.step(index, state, scope, cmd, emit, vx);
+      } catch (e) {
+        vx?.error(progressMessage(e), cmd);
+        throw e;
+      }
+      vx?.done();
     }
     return state;
   }
@@ -159,7 +182,7 @@ export class StageRunner {
     return new ChainView(chainIds(s.layers.map((l) => l.diffId)).map((c) => this.d.snapshots.fsPath(c)));
   }
 
-  private async step(index: number, state: StageState, scope: StageScope, cmd: Command, emit: (l: string) => void): Promise<StageState> {
+  private async step(index: number, state: StageState, scope: StageScope, cmd: Command, emit: (l: string) => void, vx?: Vertex): Promise<StageState> {
     let inst: Command;
     try {
       inst = EXPANDS.has(cmd.kind) ? expandInstruction(cmd, scope.expansionEnv(), this.d.escapeToken) : cmd;
@@ -194,18 +217,21 @@ export class StageRunner {
       parentChainId: parentChain, parentConfig: state.configDigest, step: normalizeInstruction(inst, shell),
       args: scope.recordedArgs(), files: copy?.files ?? runMounts?.inputs, platform: this.platform,
     });
-    if (!this.d.noCache) {
+    const noCache = this.d.noCache || this.d.noCacheStages.has(index);
+    if (!noCache) {
       const hit = await this.fromCache(key);
       if (hit) {
+        vx?.cached();
         emit(' ---> Using cache\n');
         emit(` ---> ${shortId(hit.configDigest)}\n`);
         return { ...hit, baseImageId: state.baseImageId };
       }
     }
 
-    if (this.d.cacheFrom.length && !this.d.noCache) {
+    if (this.d.cacheFrom.length && !noCache) {
       const hit = await this.fromCacheImages(state, inst, shell, scope, copy, key);
       if (hit) {
+        vx?.cached();
         emit(' ---> Using cache\n');
         emit(` ---> ${shortId(hit.configDigest)}\n`);
         return hit;
@@ -227,6 +253,7 @@ export class StageRunner {
         runtime: this.d.runtime!, snapshots: this.d.snapshots, content: this.d.images.content,
         parentDiffIds: state.layers.map((l) => l.diffId), config: image.config as ContainerConfig, shell, inst,
         env: scope.runEnv(), mtimeClamp: this.d.epoch, signal: this.d.signal, emit, mounts: runMounts?.mounts,
+        ...(vx ? { onOutput: (text: string) => vx.log(text) } : {}),
         network: inst.network === 'none' ? 'none' : inst.network === 'host' ? 'host' : this.d.networkMode,
       });
       createdBy = runCreatedBy(shell, inst.cmd, inst.prependShell, scope.recordedArgs());
@@ -363,4 +390,9 @@ function orderConfig(c: ImageConfig): Record<string, unknown> {
   return {
     architecture, ...(author ? { author } : {}), config, created, history, os, rootfs, ...(variant ? { variant } : {}),
   };
+}
+
+/** `busybox` → `docker.io/library/busybox:latest`, as BuildKit names a FROM step (the text as is if unparsable). */
+function fullName(ref: string): string {
+  try { return refString(withDefaultTag(parseNormalizedNamed(ref))); } catch { return ref; }
 }

@@ -68,8 +68,10 @@ export const build = defineCommand({
     { name: 'label', type: 'list', valueName: 'list', help: 'Set metadata for an image' },
     { name: 'network', type: 'string', valueName: 'string', default: 'default', help: 'Set the networking mode for the RUN instructions during build' },
     { name: 'no-cache', type: 'bool', help: 'Do not use cache when building the image' },
+    { name: 'no-cache-filter', type: 'list', valueName: 'stringArray', help: 'Do not cache specified stages' },
     { name: 'output', short: 'o', type: 'list', valueName: 'stringArray', help: 'Output destination (format: "type=local,dest=path")' },
     { name: 'platform', type: 'string', valueName: 'string', help: 'Set platform if server is multi-platform capable' },
+    { name: 'progress', type: 'string', valueName: 'string', help: 'Set type of progress output ("auto", "plain", "tty", "quiet"); without it, the classic builder\'s output' },
     { name: 'pull', type: 'bool', help: 'Always attempt to pull a newer version of the image' },
     { name: 'quiet', short: 'q', type: 'bool', help: 'Suppress the build output and print image ID on success' },
     { name: 'rm', type: 'bool', default: true, help: 'Remove intermediate containers after a successful build' },
@@ -79,6 +81,11 @@ export const build = defineCommand({
   ],
   async run(ctx, opts, args) {
     const source = args[0]!;
+    const mode = opts.str('progress');
+    if (mode && !['auto', 'plain', 'tty', 'quiet'].includes(mode)) throw new StatusError(`ERROR: invalid progress mode "${mode}" (auto, plain, tty, quiet)`, 1);
+    // BuildKit-style step lines on stderr; `tty` and `auto` print them the same way (no live redraw here)
+    const stepEvents = !!mode && mode !== 'quiet' && !opts.bool('quiet');
+    const noCacheFilter = opts.list('no-cache-filter').flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
     const outputs = opts.list('output').map(parseOutput);
     if (outputs.length > 1) throw new StatusError('ERROR: multiple outputs currently unsupported', 1);
     const isURL = /^(https?:\/\/|git@|github\.com\/)/.test(source) || /\.git(#|$)/.test(source);
@@ -141,28 +148,37 @@ export const build = defineCommand({
       extrahosts: opts.list('add-host').length ? opts.list('add-host') : undefined,
       secrets: parseSecrets(opts.list('secret'), process.cwd()),
       contextsession: session,
+      nocachefilter: noCacheFilter.length ? JSON.stringify(noCacheFilter) : undefined,
+      berthprogress: stepEvents || undefined,
       version: '1',
     };
     const client = await ctx.client();
-    const quiet = opts.bool('quiet');
+    const quiet = opts.bool('quiet') || mode === 'quiet';
+    query.q = quiet || undefined;
     // docker's legacy path reports the context it sent (stdout, before the daemon's stream): "Sending build
     // context to Docker daemon  2.048kB" — the wording kept, as scripts match it
-    const counted = body && !quiet ? countBytes(body as AsyncIterable<Uint8Array>, (n) => ctx.out(`Sending build context to Docker daemon  ${humanSize(n)}\r\r\n`)) : body;
+    const counted = body && !quiet && !stepEvents ? countBytes(body as AsyncIterable<Uint8Array>, (n) => ctx.out(`Sending build context to Docker daemon  ${humanSize(n)}\r\r\n`)) : body;
     const res = counted
       ? await client.upload('POST', '/build', counted as AsyncIterable<Uint8Array>, { query })
       : await client.request('POST', '/build', { query });
     let imageID = '';
     // -q: the daemon says nothing but the ID; keep the output for an error report, as docker does
-    const sink = quiet ? ({ stdout: ctx.stdout, out: async () => {} } as unknown as typeof ctx) : ctx;
+    const sink = quiet || stepEvents ? ({ stdout: ctx.stdout, out: async () => {} } as unknown as typeof ctx) : ctx;
+    const { PlainProgress } = await import('../build-progress.ts');
+    const plain = stepEvents ? new PlainProgress((t) => ctx.err(t), localDockerfile(source, dockerfile, opts.str('file'))) : undefined;
     try {
       await displayJSONMessages(sink, res, {
         onMessage(m) {
+          if (plain?.handle(m as { id?: string; aux?: unknown })) return;
+          if (plain && m.stream) ctx.err(m.stream);
           const aux = m.aux as { ID?: string } | undefined;
           if (aux?.ID) imageID = aux.ID;
           else if (quiet && m.stream && /^sha256:[0-9a-f]{64}\s*$/.test(m.stream)) imageID = m.stream.trim();
         },
       });
     } catch (e) {
+      // buildx: the failed step's summary, "ERROR: failed to solve: …", exit status 1
+      if (e instanceof StreamError && plain) { plain.fail(e.message); throw new StatusError('', 1); }
       // docker: a failed step exits with its code and prints the bare message
       if (e instanceof StreamError) throw new StatusError(e.message, e.code || 1);
       throw e;
@@ -175,6 +191,13 @@ export const build = defineCommand({
     if (opts.str('iidfile')) await writeFile(opts.str('iidfile'), imageID);
   },
 });
+
+/** The Dockerfile on this machine, for the excerpt of a failed step (none for stdin or a URL context). */
+function localDockerfile(source: string, sent: string | undefined, flag: string): string | undefined {
+  if (source === '-' || /^(https?:\/\/|git@)/.test(source)) return flag && flag !== '-' ? resolve(flag) : undefined;
+  if (flag) return resolve(flag);
+  return resolve(source, sent || 'Dockerfile');
+}
 
 interface Output { type: 'local' | 'tar' | 'oci'; dest: string }
 
