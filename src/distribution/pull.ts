@@ -258,11 +258,10 @@ async function pullFrom(repo: Repository, ref: Reference, tagOrDigest: string, o
   });
   try {
     await downloads;
-  } catch (e) {
+  } finally {
     await Promise.allSettled(finishes); // nothing of this pull still writes when it reports its failure
-    throw e;
   }
-  await Promise.all(finishes);
+  if (broken) throw broken.e; // the first layer to fail after its download
 
   // Manifest and index last: their presence promises their blobs.
   downloaded = (await storeBytes(content, manifestDesc.digest, manifestBytes)) || downloaded;
