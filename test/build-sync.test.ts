@@ -5,6 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { startDaemon, importBusybox, run, REPO, type StartedDaemon } from './helpers/index.ts';
 import { runtimeSkip } from './runtime-helpers.ts';
 
@@ -69,6 +70,12 @@ test('a rebuild sends only changed files; the image always has the files as they
   await writeFile(join(ctx, 'sub', 'c.txt'), 'cccc');
   const files = await exported(ctx, join(d.dir, 'out1'));
   assert.deepEqual(files, { 'Dockerfile': 'FROM busybox\nCOPY . /app\n', 'a.txt': 'AAAA', 'big.bin': big, 'sub/c.txt': 'cccc' });
+  // the new COPY layer's snapshot shares the unchanged file's inode with the earlier one (executor/reuse.ts);
+  // the changed one has its own
+  const copies = execFileSync('find', [join(d.dataRoot, 'snapshots'), '-path', '*/fs/app/big.bin', '-links', '+1'], { encoding: 'utf8' });
+  assert.equal(copies.trim().split('\n').length, 2, copies);
+  const a = execFileSync('find', [join(d.dataRoot, 'snapshots'), '-path', '*/fs/app/a.txt', '-links', '1'], { encoding: 'utf8' });
+  assert.equal(a.trim().split('\n').length, 2, a);
 
   // with the sync turned off the whole context goes, and the result is the same image
   const full = await berth(['build', '-q', ctx], { BERTH_BUILD_CONTEXT_SYNC: '0' });

@@ -76,6 +76,12 @@ export interface ApplyOptions {
   usage?: boolean;
   /** Called per entry, e.g. for progress. */
   onEntry?: (h: TarHeader) => void;
+  /**
+   * A file (up to 1 MiB) that already exists elsewhere on this file system with exactly this entry's bytes, mode,
+   * owner and mtime: hardlinked instead of written (its body is still read and hashed into the diffID). Only
+   * for immutable files (another snapshot's); a failed link falls back to writing the entry.
+   */
+  reuse?: (rel: string, h: TarHeader) => string | undefined;
   signal?: AbortSignal;
 }
 
@@ -243,7 +249,8 @@ export async function applyLayer(target: string, source: Readable | AsyncIterabl
         // works, which is what makes many-small-file layers fast. Their bodies are copied (≤ SMALL_FILE each).
         const data = await readBody(body, h.size);
         const inheritsGroup = await root.isSetgid(parent);
-        await launch(rel, h.size, () => writeSmallFile(rel, p, h, data, inheritsGroup));
+        const same = opts.reuse?.(rel, h);
+        await launch(rel, h.size, () => (same ? link(same, p).catch(() => writeSmallFile(rel, p, h, data, inheritsGroup)) : writeSmallFile(rel, p, h, data, inheritsGroup)));
         if (xattrsOn && h.xattrs?.size) {
           const m = new Map([...h.xattrs].filter(([k]) => !isOverlayXattr(k)));
           if (m.size) pendingXattrs.set(rel, m);

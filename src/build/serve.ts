@@ -66,7 +66,8 @@ export async function prepareBuild(o: {
   let context: LazyContext;
   try {
     context = await LazyContext.receive(o.body, work, {
-      dockerfile: q.dockerfile || undefined, signal: o.signal, hashes: q.options.noCache ? undefined : o.builder.contextHashes, reuse: sync?.reuse,
+      // a synced context hashes only what was sent (what changed), always from its bytes: no stat-keyed guess
+      dockerfile: q.dockerfile || undefined, signal: o.signal, hashes: q.options.noCache || sync ? undefined : o.builder.contextHashes, reuse: sync?.reuse,
     });
   } catch (e) {
     await cleanup();

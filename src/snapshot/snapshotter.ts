@@ -15,7 +15,7 @@ import { mkdir, readdir, rename, rm, symlink, readlink, lstat, stat } from 'node
 import { join } from 'node:path';
 import { randomBytes, createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { applyLayer } from '../archive/index.ts';
+import { applyLayer, type TarHeader } from '../archive/index.ts';
 import { SyncBatcher, bootId, isSynced } from './durable.ts';
 import type { Digest } from '../digest/index.ts';
 import { hexOf, parseDigest } from '../digest/index.ts';
@@ -62,6 +62,8 @@ export interface UnpackOptions {
    * A pull unpacking a layer while it downloads passes "the blob's digest verified and committed" here.
    */
   beforeCommit?: () => Promise<void>;
+  /** Files of other snapshots to hardlink instead of writing (archive.ApplyOptions.reuse). */
+  reuse?: (rel: string, h: TarHeader) => string | undefined;
 }
 
 export interface LayerRef {
@@ -139,7 +141,7 @@ export class Snapshotter {
     const tmp = join(this.dir, `.tmp-${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'fs'), { recursive: true });
     try {
-      const res = await applyLayer(join(tmp, 'fs'), opts.source, { whiteouts: 'overlay', signal: opts.signal, usage: true });
+      const res = await applyLayer(join(tmp, 'fs'), opts.source, { whiteouts: 'overlay', signal: opts.signal, usage: true, reuse: opts.reuse });
       if (res.diffId !== opts.diffId) {
         throw invalidArgument(`failed to register layer: diffID mismatch: expected ${opts.diffId}, got ${res.diffId}`, {
           code: 'DIGEST_MISMATCH', detail: { expected: opts.diffId, actual: res.diffId },

@@ -40,6 +40,8 @@ interface IndexEntry {
   tarsum?: string;
   /** Which backing tar holds the bytes (0: this build's own context.tar; others: reused, see ReusedFiles). */
   src?: number;
+  /** The digest came from the stat-keyed ContextHashCache, not from these bytes: not for sharing files. */
+  statDigest?: true;
 }
 
 /**
@@ -131,6 +133,7 @@ export class LazyContext {
           e.digest = known?.digest ?? d!.digest();
           e.tarsum = known?.tarsum ?? ts!.digest('hex');
           if (!known) opts.hashes?.set(h, e.digest, e.tarsum);
+          else e.statDigest = true;
           e.offset = offset;
           if (keep) small.set(rel, Buffer.concat(keep));
         } else {
@@ -281,9 +284,10 @@ export class LazyContext {
     }));
   }
 
-  /** An indexed entry's metadata (for tar-backed copies). */
-  stat(rel: string): { type: EntryType; mode: number; size: number; mtime: number; linkname?: string } | undefined {
-    return this.index.get(rel);
+  /** An indexed entry's metadata (for tar-backed copies); `digest`: a file's content sha256 (hashed from its bytes). */
+  stat(rel: string): { type: EntryType; mode: number; size: number; mtime: number; linkname?: string; digest?: Digest } | undefined {
+    const e = this.index.get(rel);
+    return e?.statDigest ? { ...e, digest: undefined } : e;
   }
 
   /** A file's bytes, read from the tar in place. */
@@ -314,15 +318,15 @@ export class LazyContext {
    * The tar entries of directory `rel`'s contents under `prefix`, as archive.directoryEntries would write them
    * from the extracted directory: byte-sorted pre-order, `header` adjusted by `shape` (owner, mode, mtime).
    */
-  async *dirEntries(rel: string, prefix: string, shape: (h: TarHeader) => TarHeader): AsyncGenerator<PackEntry> {
+  async *dirEntries(rel: string, prefix: string, shape: (h: TarHeader) => TarHeader): AsyncGenerator<PackEntry & { digest?: Digest }> {
     const byBytes = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
-    const visit = async function* (this: LazyContext, dir: string): AsyncGenerator<PackEntry> {
+    const visit = async function* (this: LazyContext, dir: string): AsyncGenerator<PackEntry & { digest?: Digest }> {
       for (const name of [...(this.children.get(dir) ?? [])].sort(byBytes)) {
         const child = dir === '.' ? name : `${dir}/${name}`;
         const e = this.index.get(child)!;
         const inner = rel === '.' ? child : child.slice(rel.length + 1);
         const h: TarHeader = { name: prefix ? `${prefix}/${inner}` : inner, type: e.type, mode: e.mode, uid: 0, gid: 0, size: 0, mtime: Math.floor(e.mtime) };
-        if (e.type === 'file') { h.size = e.size; yield { header: shape(h), body: this.read(child) }; }
+        if (e.type === 'file') { h.size = e.size; yield { header: shape(h), body: this.read(child), ...(e.digest && !e.statDigest ? { digest: e.digest } : {}) }; }
         else if (e.type === 'symlink') { h.linkname = e.linkname ?? ''; yield { header: shape(h) }; }
         else { yield { header: shape(h) }; yield* visit.call(this, child); }
       }
@@ -333,7 +337,7 @@ export class LazyContext {
   /** The context's regular files with what the context sync keeps of them (see sync.ts). */
   *heldFiles(): Generator<[string, HeldFile]> {
     for (const [rel, e] of this.index) {
-      if (e.type !== 'file' || e.offset === undefined || !e.digest || !e.tarsum) continue;
+      if (e.type !== 'file' || e.offset === undefined || !e.digest || !e.tarsum || e.statDigest) continue;
       yield [rel, { size: e.size, mode: e.mode, mtime: e.mtime, digest: e.digest, tarsum: e.tarsum, offset: e.offset, backing: this.backings[e.src ?? 0]! }];
     }
   }

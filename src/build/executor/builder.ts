@@ -13,6 +13,7 @@ import type { Snapshotter } from '../../snapshot/index.ts';
 import type { BuildRuntime } from './run.ts';
 import { ContextHashCache, type LazyContext } from '../context/lazy.ts';
 import { ContextSync } from '../context/sync.ts';
+import { LayerFiles } from './reuse.ts';
 import type { DataRoot } from '../../layout/index.ts';
 import { parseNormalizedNamed, withDefaultTag, familiar, toString as refString, type Reference } from '../../reference/index.ts';
 import { digestOf, shortId, type Digest } from '../../digest/index.ts';
@@ -85,6 +86,8 @@ export class Builder {
   readonly contextHashes = new ContextHashCache();
   /** Contexts kept for the next build of the same directory (berth's CLI sends only what changed). */
   readonly contextSync: ContextSync;
+  /** Files of recent COPY layers, hardlinked into the next ones' snapshots. */
+  private readonly layerFiles = new LayerFiles();
 
   constructor(private readonly deps: BuilderDeps) {
     this.contextSync = new ContextSync(join(deps.layout.tmp, 'contexts'));
@@ -184,7 +187,7 @@ export class Builder {
       contextDir: o.contextDir ? async () => o.contextDir! : () => o.context!.directory(signal), lazy: o.contextDir ? undefined : o.context,
       noCache: o.noCache ?? false, cacheFrom: o.cacheFrom ?? [], epoch: epochArg, total, results, keep, builderDir: this.deps.layout.builder,
       secrets: o.secrets ?? {}, alwaysPull: o.pull ?? false, networkMode: o.networkMode === 'none' ? 'none' : 'host',
-      progress, noCacheStages: noCacheStages(plan, o.noCacheFilter),
+      progress, noCacheStages: noCacheStages(plan, o.noCacheFilter), layerFiles: this.layerFiles,
     });
     try {
       for (const level of plan.levels) {

@@ -19,6 +19,7 @@ import type { LazyContext } from '../context/lazy.ts';
 import { ChainView, stageCopy, copyEntries, commitEntries, commitDirectory } from './layer.ts';
 import { downloadSource, isGitURL, isRemoteURL } from './fetch.ts';
 import type { StageState } from './stage.ts';
+import type { LayerFiles } from './reuse.ts';
 
 export /** What a COPY/ADD reads: the digest for its cache key now, the sources themselves only when executed. */
 interface CopyInputs {
@@ -38,6 +39,8 @@ export interface CopyDeps {
   tmp: string;
   signal: AbortSignal;
   epoch?: number;
+  /** Files of earlier COPY layers, hardlinked into new snapshots (reuse.ts). */
+  layerFiles?: LayerFiles;
 }
 
 export class CopySteps {
@@ -119,7 +122,7 @@ export class CopySteps {
     if (archives.length === 0) {
       // The common case streams the sources straight into the layer tar.
       const l = await commitEntries(copyEntries({ view, ops, owner, mode, mtimeClamp: this.d.epoch }), this.d.images.content,
-        this.d.snapshots, state.layers.map((x) => x.diffId), this.d.signal);
+        this.d.snapshots, state.layers.map((x) => x.diffId), this.d.signal, this.d.layerFiles);
       return { digest: l.digest, mediaType: l.mediaType, size: l.size, diffId: l.diffId, uncompressedSize: l.used };
     }
     const staging = await mkdtemp(join(this.d.tmp, 'layer-'));

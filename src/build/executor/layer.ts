@@ -13,6 +13,10 @@ import type { Snapshotter } from '../../snapshot/index.ts';
 import { chainIds } from '../../image/index.ts';
 import type { Digest } from '../../digest/index.ts';
 import { MT } from '../../images/index.ts';
+import type { LayerFiles } from './reuse.ts';
+
+/** A layer entry, with its content's digest when known (then its snapshot file may be a hardlink, reuse.ts). */
+export type DigestedEntry = PackEntry & { digest?: Digest };
 
 export interface StagingOptions {
   /** Where the layer's tree is built (an empty directory). */
@@ -164,11 +168,11 @@ export interface StreamCopyOptions {
  * parent directories with their metadata from the image (new ones 0755 + owner), then each op's entries under
  * its destination. Same content as stageCopy + tarDirectory, in op order.
  */
-export async function* copyEntries(o: StreamCopyOptions): AsyncGenerator<PackEntry> {
+export async function* copyEntries(o: StreamCopyOptions): AsyncGenerator<DigestedEntry> {
   if (o.ops.length < 2) { yield* opEntries(o); return; }
   // Several sources: one tree, as docker's layer (a diff walked in name order) has it — each directory once,
   // entries sorted by path components. Only headers are held; bodies are read when the tar is written.
-  const all = new Map<string, PackEntry>();
+  const all = new Map<string, DigestedEntry>();
   for await (const e of opEntries(o)) if (!(e.header.type === 'dir' && all.has(e.header.name))) all.set(e.header.name, e);
   const key = (n: string): string[] => n.split('/');
   const cmp = (a: string, b: string): number => {
@@ -182,7 +186,7 @@ export async function* copyEntries(o: StreamCopyOptions): AsyncGenerator<PackEnt
   for (const name of [...all.keys()].sort(cmp)) yield all.get(name)!;
 }
 
-async function* opEntries(o: StreamCopyOptions): AsyncGenerator<PackEntry> {
+async function* opEntries(o: StreamCopyOptions): AsyncGenerator<DigestedEntry> {
   const owner = o.owner ?? { uid: 0, gid: 0 };
   const clamp = (t: number): number => Math.floor(o.mtimeClamp !== undefined ? Math.min(t, o.mtimeClamp) : t);
   const emitted = new Set<string>();
@@ -223,7 +227,7 @@ async function* opEntries(o: StreamCopyOptions): AsyncGenerator<PackEntry> {
       const e = t.stat(op.src.rel)!;
       const shape = (h: TarHeader): TarHeader => withMode({ ...h, uid: owner.uid, gid: owner.gid, mtime: clamp(h.mtime) });
       if (op.kind === 'file') {
-        yield { header: shape({ name, type: 'file', mode: e.mode, uid: 0, gid: 0, size: e.size, mtime: e.mtime }), body: t.read(op.src.rel) };
+        yield { header: shape({ name, type: 'file', mode: e.mode, uid: 0, gid: 0, size: e.size, mtime: e.mtime }), body: t.read(op.src.rel), ...(e.digest ? { digest: e.digest } : {}) };
       } else {
         if (name !== '' && !emitted.has(dest)) {
           emitted.add(dest);
@@ -248,20 +252,33 @@ async function* opEntries(o: StreamCopyOptions): AsyncGenerator<PackEntry> {
   }
 }
 
-/** Like commitDirectory, for a stream of tar entries. */
+/**
+ * Like commitDirectory, for a stream of tar entries. With `reuse`, the snapshot hardlinks files earlier layers
+ * hold with the same bytes and metadata, and this layer's files are recorded for later ones.
+ */
 export async function commitEntries(
-  entries: AsyncIterable<PackEntry>, content: ContentStore, snapshots: Snapshotter, parentDiffIds: readonly Digest[], signal?: AbortSignal,
+  entries: AsyncIterable<DigestedEntry>, content: ContentStore, snapshots: Snapshotter, parentDiffIds: readonly Digest[], signal?: AbortSignal,
+  reuse?: LayerFiles,
 ): Promise<CommittedLayer> {
   const usage = new TarUsage();
-  const info = await content.put(measured(packTar(entries), usage));
+  const digests = new Map<string, Digest>();
+  async function* noting(): AsyncGenerator<PackEntry> {
+    for await (const e of entries) {
+      if (e.digest && e.header.type === 'file') digests.set(e.header.name.replace(/^\/+/, ''), e.digest);
+      yield e;
+    }
+  }
+  const info = await content.put(measured(packTar(reuse ? noting() : entries), usage));
   const ids = chainIds([...parentDiffIds, info.digest]);
   const chainId = ids[ids.length - 1]!;
   if (!(await snapshots.has(chainId))) {
     await snapshots.unpack({
       chainId, parent: ids.length > 1 ? ids[ids.length - 2] : undefined, diffId: info.digest,
       source: await content.createReadStream(info.digest), signal,
+      ...(reuse ? { reuse: (rel: string, h: TarHeader) => reuse.find(digests.get(rel), h) } : {}),
     });
   }
+  reuse?.record(snapshots.fsPath(chainId), digests);
   return { digest: info.digest, diffId: info.digest, size: info.size, mediaType: MT.ociLayer, chainId, used: usage.size() };
 }
 

@@ -31,6 +31,7 @@ import { runStep, type BuildRuntime } from './run.ts';
 import { resolveRunMounts, type RunMount } from './mounts.ts';
 import { CopySteps, type CopyInputs } from './copystep.ts';
 import { progressMessage, stepLabels, type Progress, type Vertex } from './progress.ts';
+import type { LayerFiles } from './reuse.ts';
 
 export interface StageState {
   image: ImageConfig;
@@ -60,6 +61,8 @@ export interface StageRunnerDeps {
   noCacheStages: Set<number>;
   /** Step events for --progress (inert otherwise). */
   progress: Progress;
+  /** Files of earlier COPY layers, hardlinked into new snapshots (reuse.ts). */
+  layerFiles?: LayerFiles;
   /** --cache-from image references. */
   cacheFrom: string[];
   epoch?: number;
