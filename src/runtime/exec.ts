@@ -77,7 +77,7 @@ export async function execInContainer(rt: Runtime, id: string, o: ExecOptions): 
     '--api-version', '1', '-c', id, '-u', sid, '-n', id.slice(0, 12), '-r', rt.runtimePath(st.runtime), '-b', dir,
     '-p', join(dir, 'pid'), '-l', `k8s-file:${join(dir, 'log')}`, '--exit-dir', join(dir, 'exits'),
     '--socket-dir-path', join(rt.stateDir, 'socks'), '--log-level', 'warning', '--exec', '--exec-process-spec', join(dir, 'process.json'),
-    '--runtime-arg', `--root=${rt.runtimeRoot(st.runtime)}`,
+    '--runtime-arg', `--root=${rt.runtimeRoot(st.runtime)}`, '--no-sync-log', // as the container's (conmon.ts)
   ];
   if (o.tty) args.push('-t');
   if (o.stdin && attached) args.push('-i');
