@@ -1,7 +1,8 @@
 // The `run --rm` fast path of the runtime (issue 6's latency work) keeps its guarantees: a precompiled seccomp
 // program still confines the process, crun's start done in-process releases the container, an exit seen by
 // two waiters at once is recorded once, and a removal is complete for every reader at once while its tail
-// (runtime delete, rm) finishes in the background without leaving anything.
+// (runtime delete, rm) finishes in the background without leaving anything. `--network none` joins a namespace
+// made ahead (netns.ts).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, runtimeSkip, type Fixture } from './runtime-helpers.ts';
 import { readLogs, runtimeStatus } from '../src/runtime/index.ts';
+import { waitFor } from './helpers/index.ts';
 
 const skip = runtimeSkip();
 let f: Fixture;
@@ -81,4 +83,32 @@ test('delete: the container is gone at once; the runtime state and the directory
   assert.equal(existsSync(f.rt.dir(r.id)), false);
   await f.rt.settled();
   assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(r.id), false);
+});
+
+test('--network none joins a prepared namespace (lo up, nothing else), dropped with the container; a new Runtime keeps held ones', { skip }, async () => {
+  const probe = ['sh', '-c', 'ip -o link | cut -d" " -f2,3'];
+  // the first container may find the pool still empty: the runtime makes its namespace then
+  const first = await f.run({ cmd: probe, network: 'none' });
+  await f.rt.wait(first.id);
+  const ns = await waitFor(async () => {
+    const s = await f.run({ cmd: probe, network: 'none' });
+    await f.rt.wait(s.id);
+    return s.netns ? s : undefined;
+  }, 'a container on a prepared namespace');
+  assert.equal(await output(ns.id), 'lo: <LOOPBACK,UP,LOWER_UP>\n');
+  const path = ns.netns!;
+  assert.ok(readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${path} `), 'a bind mount keeps the namespace');
+  // a second Runtime on the same directories (a restarted daemon) sweeps what nobody holds, not this one
+  const { Runtime } = await import('../src/runtime/index.ts');
+  const again = new Runtime({ dataRoot: f.root, stateDir: f.rt.stateDir });
+  await again.list();
+  await again.close();
+  assert.ok(existsSync(path));
+  // restart joins it again; removal drops it
+  await f.rt.start(ns.id);
+  assert.equal((await f.rt.wait(ns.id)).exitCode, 0);
+  await f.rt.delete(ns.id);
+  await f.rt.settled();
+  assert.ok(!existsSync(path), 'dropped with its container');
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${path} `));
 });

@@ -113,6 +113,6 @@ export async function openServices(config: DaemonConfig, log: Logger): Promise<S
 export async function closeServices(s: Services): Promise<void> {
   for (const h of s.hooks.close) await h().catch((e) => s.log.error(`close: ${String(e)}`));
   // container removals finish their runtime delete and rm in the background: let them end
-  await s.runtime.settled();
+  await s.runtime.close();
   await s.images.close();
 }

@@ -28,13 +28,15 @@ export async function writeEtcFiles(dir: string, hostname: string, extraHosts: s
 
 /**
  * Points the spec's network namespace at `netns` (a path: another container's `/proc/<pid>/ns/net`), for a
- * container whose namespace to join is known only when it starts (docker's --network container:NAME).
+ * container whose namespace to join is known only when it starts (docker's --network container:NAME);
+ * undefined: a new namespace (a prepared one that did not survive a reboot).
  */
-export async function joinNetns(configPath: string, netns: string): Promise<void> {
+export async function joinNetns(configPath: string, netns: string | undefined): Promise<void> {
   const spec = JSON.parse(await readFile(configPath, 'utf8')) as { linux?: { namespaces?: { type: string; path?: string }[] } };
   const list = (spec.linux ??= {}).namespaces ??= [];
   const net = list.find((n) => n.type === 'network');
   if (net) net.path = netns;
-  else list.push({ type: 'network', path: netns });
+  else list.push({ type: 'network', ...(netns ? { path: netns } : {}) });
+  if (net && !netns) delete net.path;
   await writeFile(configPath, JSON.stringify(spec));
 }

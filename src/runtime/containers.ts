@@ -15,11 +15,19 @@ import type { ContainerState } from './state.ts';
 export type { ContainerState, ContainerStatus, RuntimeOptions, CreateOptions, StartOptions } from './state.ts';
 
 export class Runtime extends Lifecycle {
+  private swept?: Promise<void>;
+
   /** The rootfs path, mounted again first when the container has exited (docker cp/export of a stopped one). */
   async mountedRootfs(id: string): Promise<string> {
     const s = await this.inspect(id);
     await this.mountRootfs(id, s.mounts ?? []);
     return this.rootfs(id);
+  }
+
+  /** Daemon stop: removals finished (settled()) and the prepared namespaces dropped. Containers keep running. */
+  async close(): Promise<void> {
+    await this.settled();
+    await this.netns.close();
   }
 
   /** docker stop: the stop signal, then SIGKILL after `timeoutSec` (default 10; negative: wait forever). */
@@ -66,6 +74,8 @@ export class Runtime extends Lifecycle {
     for (const id of ids) {
       try { out.push(await this.inspect(id)); } catch { /* half-created or removed meanwhile */ }
     }
+    // once (daemon start): prepared namespaces an earlier daemon left and no container holds
+    this.swept ??= this.netns.sweep(new Set(out.flatMap((s) => (s.netns ? [s.netns] : [])))).catch(() => {});
     return out;
   }
 

@@ -35,6 +35,7 @@ import { ExitRecorder, ZERO_TIME } from './exits.ts';
 import { waitUntil } from './exitwatch.ts';
 import { MountPool } from './mounter.ts';
 import { SeccompCache, SECCOMP_BPF_ANNOTATION } from './seccomp-cache.ts';
+import { NetnsPool, netnsDir } from './netns.ts';
 
 const EBUSY = 16;
 
@@ -48,6 +49,8 @@ export class Lifecycle {
   private readonly seccomp: SeccompCache;
   /** Exits just recorded: concurrent inspects (the exit monitor, a wait request) share one (exits.ts). */
   private readonly exits: ExitRecorder;
+  /** Prepared namespaces for `--network none` (netns.ts). */
+  protected readonly netns: NetnsPool;
   /** Removals finishing in the background (see delete()). */
   private readonly cleanups = new Set<Promise<void>>();
 
@@ -58,6 +61,7 @@ export class Lifecycle {
     this.timings = opts.timings;
     this.mounter = new MountPool(join(this.stateDir, 'bin'));
     this.seccomp = new SeccompCache(join(this.stateDir, 'seccomp'));
+    this.netns = new NetnsPool(netnsDir(this.stateDir, this.root.root), this.mounter);
     this.exits = new ExitRecorder({
       dir: (id) => this.dir(id), exitFile: (id) => this.exitFile(id), save: (st) => this.save(st), timings: this.timings,
       // detached: the kernel finishes an overlay unmount (flushing it) in the background
@@ -112,6 +116,9 @@ export class Lifecycle {
       ...(o.deferLaunch ? { deferred: true } : {}),
     };
     t.mark('dirs');
+    // --network none joins a namespace made ahead (netns.ts), when one is ready
+    const ns = (o.network ?? 'none') === 'none' && !o.deferLaunch ? this.netns.take() : undefined;
+    if (ns) state.netns = ns;
     try {
       const rootfs = this.rootfs(o.id);
       // the /etc files do not need the rootfs: written while it is mounted
@@ -125,7 +132,7 @@ export class Lifecycle {
         writeEtcFiles(dir, o.hostname || o.id.slice(0, 12), o.extraHosts, o.resolvConf),
       ]);
       t.mark('mount+user+etc');
-      const spec = generateSpec(o, { rootfs, user, etc, cgroupV2: cgroupMode() === 'v2' });
+      const spec = generateSpec(ns ? { ...o, network: { netns: ns } } : o, { rootfs, user, etc, cgroupV2: cgroupMode() === 'v2' });
       // crun: a profile compiled before is passed precompiled (seccomp-cache.ts)
       const seccomp = rt === 'crun' ? (spec.linux as { seccomp?: unknown } | undefined)?.seccomp : undefined;
       const key = seccomp ? this.seccomp.key(this.runtimePath(rt), seccomp) : undefined;
@@ -145,6 +152,7 @@ export class Lifecycle {
       return state;
     } catch (e) {
       await this.cleanupFailed(o.id);
+      if (ns) await this.netns.release(ns);
       throw e;
     }
   }
@@ -232,6 +240,11 @@ export class Lifecycle {
     t.mark('inspect');
     if (s.status === 'running' || s.status === 'paused') return s;
     if (o.netns && (s.status === 'exited' || s.deferred)) await joinNetns(bundleFiles(this.dir(id)).config, o.netns);
+    // a prepared namespace is gone after a reboot (/run): a new one, as the runtime makes it
+    if (s.netns && s.status === 'exited' && !await isMountpoint(s.netns)) {
+      await joinNetns(bundleFiles(this.dir(id)).config, undefined);
+      delete s.netns;
+    }
     if (s.deferred) {
       await this.mountRootfs(id, s.mounts ?? []);
       await this.launch(s);
@@ -330,6 +343,7 @@ export class Lifecycle {
     }
     const rest = (async () => {
       if (s.status === 'exited' || s.status === 'dead') await runtimeDelete();
+      if (s.netns) await this.netns.release(s.netns);
       await rm(join(this.stateDir, 'socks', id), { force: true });
       await rm(moved ? trash : this.dir(id), { recursive: true, force: true });
     })().catch(() => {});

@@ -7,6 +7,8 @@
 // Wire (stdin): u32 little-endian length, then NUL-separated fields:
 //   "m" type source target flags data cwd     mount(source, target, type, flags, data) run from cwd
 //   "u" target flags                            umount2(target, flags)
+//   "n" target                                  a new network namespace with lo up, kept by a bind mount on
+//                                               target (an existing file), as `ip netns add` + `link set lo up`
 // Reply (stdout): "0\n" or "<errno> <strerror>\n".
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -21,8 +23,35 @@ const SOURCE = String.raw`#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
+static int netns(const char *target) {
+  pid_t p = fork();
+  if (p < 0) return -1;
+  if (p == 0) {
+    struct ifreq ifr;
+    int s;
+    if (unshare(CLONE_NEWNET) < 0) _exit(errno);
+    s = socket(AF_INET, SOCK_DGRAM, 0);
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0) _exit(errno);
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) _exit(errno);
+    if (mount("/proc/self/ns/net", target, NULL, MS_BIND, NULL) < 0) _exit(errno);
+    _exit(0);
+  }
+  int st;
+  while (waitpid(p, &st, 0) < 0) if (errno != EINTR) return -1;
+  if (WIFEXITED(st) && WEXITSTATUS(st) == 0) return 0;
+  errno = WIFEXITED(st) && WEXITSTATUS(st) ? WEXITSTATUS(st) : EIO;
+  return -1;
+}
 static int readall(int fd, char *b, size_t n) {
   while (n) { ssize_t r = read(fd, b, n); if (r < 0 && errno == EINTR) continue; if (r <= 0) return -1; b += r; n -= (size_t)r; }
   return 0;
@@ -45,6 +74,8 @@ int main(void) {
         r = mount(*f[2] ? f[2] : NULL, f[3], *f[1] ? f[1] : NULL, strtoul(f[4], NULL, 10), *f[5] ? f[5] : NULL);
     } else if (nf >= 3 && f[0][0] == 'u') {
       r = umount2(f[1], (int)strtol(f[2], NULL, 10));
+    } else if (nf >= 2 && f[0][0] == 'n') {
+      r = netns(f[1]);
     }
     char out[300];
     int n = r == 0 ? snprintf(out, sizeof out, "0\n") : snprintf(out, sizeof out, "%d %s\n", errno, strerror(errno));
@@ -87,6 +118,7 @@ export class MountPool {
 
   mountAll(mounts: Mount[], target: string): Promise<void> { return this.pick().mountAll(mounts, target); }
   umount(target: string, opts: { detach?: boolean } = {}): Promise<void> { return this.pick().umount(target, opts); }
+  newNetns(target: string): Promise<void> { return this.pick().newNetns(target); }
   close(): void { for (const h of this.helpers) h.close(); }
 }
 
@@ -129,6 +161,12 @@ export class Mounter {
   umount(target: string, opts: { detach?: boolean } = {}): Promise<void> {
     if (this.broken) return sh('umount', [...(opts.detach ? ['-l'] : []), target]);
     return this.call(['u', target, String(opts.detach ? MNT_DETACH : 0)], `umount ${target}`);
+  }
+
+  /** A new network namespace with lo up, bind-mounted on `target` (an existing file). No mount(8) fallback. */
+  newNetns(target: string): Promise<void> {
+    if (this.broken) return Promise.reject(internal('mount helper unavailable'));
+    return this.call(['n', target], `network namespace on ${target}`);
   }
 
   private async mount(type: string, source: string, target: string, flags: number, data: string, cwd: string | undefined, fallback: () => Promise<void>): Promise<void> {

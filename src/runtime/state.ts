@@ -33,6 +33,8 @@ export interface ContainerState {
    * namespace to join exists (docker's --network container:NAME is resolved at start, not at create).
    */
   deferred?: boolean;
+  /** A prepared network namespace the container joined (`--network none`, netns.ts): dropped with the container. */
+  netns?: string;
 }
 
 export interface RuntimeOptions {
