@@ -95,3 +95,19 @@ test('a RUN bind mount sees a context merged from the kept tar and the new send'
   const out = await berth(['run', '--rm', 'syncbind']);
   assert.equal(out.stdout, '1\ntwo\n', out.stderr);
 });
+
+test('many rebuilds in a row keep sending only what changed (the kept tars are compacted, not dropped)', async () => {
+  const ctx = await context('syncmany', 'FROM busybox\nCOPY . /app\n', { 'big.bin': 'y'.repeat(300_000), 'small.txt': '0' });
+  assert.equal((await berth(['build', '-q', ctx])).code, 0);
+  for (let i = 1; i <= 10; i++) {
+    // a different small file each time (each build leaves one more kept tar)
+    await writeFile(join(ctx, 'small.txt'), String(i));
+    await utimes(join(ctx, 'small.txt'), new Date(Date.now() - 3600_000), new Date(Date.now() - 3600_000));
+    const r = await berth(['build', ctx]);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.ok(sent(r.stdout) < 100_000, `build ${i} sent the big file again: ${r.stdout.split('\n')[0]}`);
+  }
+  const files = await exported(ctx, join(d.dir, 'outmany'));
+  assert.equal(files['small.txt'], '10');
+  assert.equal(files['big.bin']!.length, 300_000);
+});

@@ -13,7 +13,8 @@
 // of the earlier send (git's rule against "racy" entries: a same-size rewrite in the same clock tick). The
 // Dockerfile and ignore files are always sent. Kept tars are refcounted (a build reading one pins it), live
 // under <data-root>/tmp/contexts (emptied on start; the index is in memory only), and are bounded: four keys,
-// six tars a key (then the whole context is asked for again, which leaves one), all dropped by builder prune.
+// eight tars a key (then only the largest tar's files are reused and the rest sent again, which leaves two),
+// all dropped by builder prune.
 import { randomBytes, createHash } from 'node:crypto';
 import { mkdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -27,7 +28,7 @@ export type ManifestFile = [string, number, number, number, string];
 export interface SyncManifest { now: number; files: ManifestFile[] }
 
 const MAX_KEYS = 4;
-const MAX_BACKINGS = 6;
+const MAX_BACKINGS = 8;
 const SESSION_TTL = 120_000;
 /** Seconds: a file changed this close to (or after) the earlier send may have changed unseen. */
 const RACY = 2;
@@ -71,7 +72,16 @@ export class ContextSync {
     const df = clean((dockerfile || 'Dockerfile').replace(/^\/+/, ''));
     const always = new Set([df, 'dockerfile', '.dockerignore', `${df}.dockerignore`]);
     const kept = this.kept.get(key);
-    const usable = kept && kept.backings.size < MAX_BACKINGS ? kept : undefined;
+    // Every build leaves one more tar (at least its Dockerfile is in it). At the limit, only the files of the
+    // tar holding most of the kept bytes are reused: the rest is sent again, into one new tar.
+    let allowed = new Set(kept?.backings ?? []);
+    if (kept && allowed.size >= MAX_BACKINGS) {
+      const bytes = new Map<Backing, number>();
+      for (const f of kept.files.values()) bytes.set(f.backing, (bytes.get(f.backing) ?? 0) + f.size);
+      const base = [...bytes].sort((a, b) => b[1] - a[1])[0]?.[0];
+      allowed = new Set(base ? [base] : []);
+    }
+    const usable = kept;
     const manifest = new Map<string, ManifestFile>();
     const reuse = new Map<string, KeptFile>();
     const want: number[] = [];
@@ -81,7 +91,7 @@ export class ContextSync {
       const name = clean(f[0].replace(/^\/+/, ''));
       manifest.set(name, f);
       const k = usable?.files.get(name);
-      if (k && !always.has(name) && k.size === f[1] && k.mode === f[2] && Math.floor(k.mtime) === f[3] && k.stat === f[4] && f[3] <= usable!.sentAt - RACY) {
+      if (k && allowed.has(k.backing) && !always.has(name) && k.size === f[1] && k.mode === f[2] && Math.floor(k.mtime) === f[3] && k.stat === f[4] && f[3] <= usable!.sentAt - RACY) {
         reuse.set(name, k);
       } else {
         want.push(i);
