@@ -61,6 +61,9 @@ test('auto-start: the first command starts berthd on the default socket; later o
   assert.ok(existsSync(join(data, 'berthd.log')), 'daemon log in the data root');
   const pid = daemonPid();
   assert.ok(pid, 'pidfile beside the socket');
+  // started through bin/berthd.js, so with its node flags and environment
+  assert.ok(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('--max-semi-space-size=2'));
+  assert.ok(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('MALLOC_ARENA_MAX=1'));
   const second = await berthAsNobody(['images', '-q']);
   assert.equal(second.code, 0, second.stderr);
   assert.equal(second.stdout, '');

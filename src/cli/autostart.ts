@@ -8,11 +8,14 @@ import { defaultDataRoot } from '../layout/index.ts';
 import { unavailable } from '../errors/index.ts';
 import type { EngineClient } from '../api/index.ts';
 
-/** dist/berthd.mjs beside the bundled CLI (dist/berth.cjs); from sources, the repository's dist/. */
+/**
+ * bin/berthd.js, run as an executable: its shebang carries berthd's node flags and environment (memory, see
+ * there), so every way of starting berthd starts it the same. From the bundle (dist/berth.cjs) or the sources.
+ */
 export function daemonEntry(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const p of [join(here, 'berthd.mjs'), join(here, '../../dist/berthd.mjs'), join(here, '../dist/berthd.mjs')]) {
-    if (existsSync(p)) return p;
+  for (const p of [join(here, '../bin/berthd.js'), join(here, '../../bin/berthd.js')]) {
+    if (existsSync(p) && existsSync(join(dirname(p), '../dist/berthd.mjs'))) return p;
   }
   throw unavailable('cannot start the berth daemon: dist/berthd.mjs not found (run `npm run build`)');
 }
@@ -30,10 +33,8 @@ export async function startDaemon(client: EngineClient, socketPath: string, env:
   const fd = openSync(logPath, 'a');
   let exited: number | null | undefined;
   try {
-    // a 2 MiB young generation keeps berthd's idle RSS ~15 MiB lower (issue 6: < 80 MiB with 50 containers)
-    const child = spawn(process.execPath, ['--max-semi-space-size=2', '--optimize-for-size', daemonEntry(), '--data-root', dataRoot, '-H', `unix://${socketPath}`,
-      '--pidfile', join(dirname(socketPath), 'berthd.pid')], {
-      detached: true, stdio: ['ignore', fd, fd], env: { MALLOC_ARENA_MAX: '1', ...env }, // memory flags as bin/berthd.js's
+    const child = spawn(daemonEntry(), ['--data-root', dataRoot, '-H', `unix://${socketPath}`, '--pidfile', join(dirname(socketPath), 'berthd.pid')], {
+      detached: true, stdio: ['ignore', fd, fd], env,
     });
     child.on('exit', (code) => { exited = code; });
     child.on('error', () => { exited = -1; });

@@ -89,9 +89,10 @@ export async function startDaemon(opts: StartOptions = {}): Promise<StartedDaemo
   const socketPath = join(dir, 'berth.sock');
   const dataRoot = join(dir, 'data');
   writeFileSync(join(dir, 'daemon.json'), JSON.stringify(opts.config ?? {}));
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--optimize-for-size', BERTHD, '--data-root', dataRoot, '-H', `unix://${socketPath}`,
+  // bin/berthd.js (runs BERTHD) as an executable, as a user starts it: its shebang has berthd's node flags
+  const child = spawn(join(REPO, 'bin', 'berthd.js'), ['--data-root', dataRoot, '-H', `unix://${socketPath}`,
     '--pidfile', join(dir, 'berthd.pid'), '--config-file', join(dir, 'daemon.json'), ...(opts.args ?? [])], {
-    stdio: ['ignore', 'ignore', 'pipe'], env: { MALLOC_ARENA_MAX: '1', ...process.env, ...opts.env }, // as bin/berthd.js
+    stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env },
   });
   const entry = { child, dir, keep: !!opts.dir };
   running.add(entry);
