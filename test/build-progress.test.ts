@@ -48,6 +48,9 @@ test('--progress=plain prints BuildKit-style steps on stderr; a rebuild shows CA
   // auto and tty print the same when stderr is no terminal; quiet prints only the ID
   const auto = await berth(['build', '--progress=auto', ctx]);
   assert.match(auto.stderr, /#6 CACHED\n/);
+  // warnings still reach the user, on stderr
+  const warned = await berth(['build', '--progress=plain', '--build-arg', 'UNUSED=1', ctx]);
+  assert.match(warned.stderr, /\[Warning\] One or more build-args \[UNUSED\] were not consumed/);
   const quiet = await berth(['build', '--progress=quiet', ctx]);
   assert.match(quiet.stdout, /^sha256:[0-9a-f]{64}\n$/);
   assert.equal(quiet.stderr, '');

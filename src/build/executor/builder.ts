@@ -151,7 +151,9 @@ export class Builder {
     const text = o.dockerfile ?? o.context?.dockerfile;
     if (text === undefined || (!o.contextDir && !o.context)) throw invalidArgument('a build needs a context and a Dockerfile');
     const df = parseDockerfile(text);
-    for (const w of df.warnings) emit(w + '\n');
+    // warnings go out with --progress too (the CLI prints stream lines on stderr then)
+    const warn = (s: string) => { if (!o.quiet) o.onEvent?.({ stream: s }); };
+    for (const w of df.warnings) warn(w + '\n');
     const args = new BuildArgs(o.buildArgs ?? {});
     const plan = planBuild(df, args, o.target);
     if (o.labels && Object.keys(o.labels).length) appendLabels(plan, o.labels);
@@ -225,7 +227,7 @@ export class Builder {
 
     const final = results.get(plan.target)!;
     const warning = args.unusedWarning();
-    if (warning) emit(warning);
+    if (warning) warn(warning);
     let id: Digest;
     const exporting = progress.vertex('exporting to image');
     try {
