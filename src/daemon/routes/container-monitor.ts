@@ -76,7 +76,13 @@ onLoad.push(async (s, store) => {
     if (delay !== undefined) {
       // an `always` container stopped by the user comes back here (docker), and is then restartable again
       if (r.ManuallyStopped) { r.ManuallyStopped = false; await store.put(r); }
-      await startContainer(s, r);
+      // one that cannot start (a --network container: whose container is down) does not hold the others back
+      try {
+        await startContainer(s, r);
+      } catch (e) {
+        s.log.error(`restart ${r.Id} at daemon start: ${String(e)}`);
+        continue;
+      }
       publish(s, r, 'start');
       monitor(s, r);
     }
