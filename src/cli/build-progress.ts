@@ -62,15 +62,15 @@ export class PlainProgress {
   }
 
   /** The end of a failed build: the failed step's summary and BuildKit's last line. */
-  fail(message: string): void {
+  fail(message: string, write: (text: string) => void = this.write): void {
     const s = this.failed;
-    if (this.last) this.write('\n');
+    if (this.last && write === this.write) write('\n');
     if (s) {
-      this.write(`------\n > ${s.name}:\n${s.tail.map((l) => `${l}\n`).join('')}------\n`);
+      write(`------\n > ${s.name}:\n${s.tail.map((l) => `${l}\n`).join('')}------\n`);
       const excerpt = s.line ? this.excerpt(s.line, s.endLine ?? s.line) : '';
-      if (excerpt) this.write(excerpt);
+      if (excerpt) write(excerpt);
     }
-    this.write(`ERROR: failed to solve: ${message}\n`);
+    write(`ERROR: failed to solve: ${message}\n`);
   }
 
   private logLine(v: number, s: VertexState, line: string, t: number): void {
@@ -103,5 +103,79 @@ export class PlainProgress {
     let out = `${name}:${line}\n--------------------\n`;
     for (let i = from; i <= to; i++) out += `${String(i).padStart(4)} | ${i >= line && i <= endLine ? '>>> ' : '    '}${lines[i - 1]}\n`;
     return `${out}--------------------\n`;
+  }
+}
+
+/**
+ * `--progress=tty` on a terminal (and `auto` there): BuildKit's live view, redrawn in place —
+ *
+ *   [+] Building 2.3s (5/7)
+ *    => [internal] load build context                       0.0s
+ *    => CACHED [2/3] COPY . /app                            0.0s
+ *    => [3/3] RUN make                                      1.2s
+ *    => => # cc -o app main.c
+ *
+ * (a running step shows its last output lines). At the end the final frame stays, then a failure's summary.
+ */
+export class TtyProgress {
+  private readonly plain: PlainProgress;
+  private readonly order: number[] = [];
+  private readonly steps = new Map<number, { name: string; start: number; end?: number; cached?: boolean; error?: boolean; lines: string[]; partial: string }>();
+  private drawn = 0;
+  private readonly began = Date.now();
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly write: (text: string) => void, private readonly width: number, dockerfile?: string) {
+    // the failure summary is the plain renderer's; its step lines are not printed here
+    this.plain = new PlainProgress(() => {}, dockerfile);
+  }
+
+  handle(m: { id?: string; aux?: unknown }): boolean {
+    if (!this.plain.handle(m)) return false;
+    const a = m.aux as Aux;
+    if (a.name !== undefined) {
+      this.order.push(a.v);
+      this.steps.set(a.v, { name: a.name, start: a.t, lines: [], partial: '' });
+    }
+    const s = this.steps.get(a.v);
+    if (!s) return true;
+    if (a.log !== undefined) {
+      const parts = (s.partial + a.log).split(/\r?\n/);
+      s.partial = parts.pop()!;
+      s.lines.push(...parts);
+      if (s.lines.length > 6) s.lines.splice(0, s.lines.length - 6);
+    }
+    if (a.cached) { s.cached = true; s.end = a.t; }
+    if (a.done) s.end = a.t;
+    if (a.error !== undefined) { s.error = true; s.end = a.t; }
+    if (!this.timer) { this.timer = setInterval(() => this.draw(), 100); this.timer.unref(); }
+    return true;
+  }
+
+  /** The last frame (and the summary of a failure). */
+  end(failure?: string): void {
+    if (this.timer) clearInterval(this.timer);
+    this.draw(true);
+    if (failure !== undefined) {
+      this.plain.fail(failure, this.write);
+    }
+  }
+
+  private draw(final = false): void {
+    const now = Date.now();
+    const done = [...this.steps.values()].filter((s) => s.end !== undefined).length;
+    const secs = (ms: number): string => `${(ms / 1000).toFixed(1)}s`;
+    const lines = [`[+] Building ${secs(now - this.began)} (${done}/${this.steps.size})${final ? ' FINISHED' : ''}`];
+    for (const v of this.order) {
+      const s = this.steps.get(v)!;
+      const label = ` => ${s.error ? 'ERROR ' : s.cached ? 'CACHED ' : ''}${s.name}`;
+      const time = secs((s.end ?? now) - s.start);
+      const room = Math.max(10, this.width - time.length - 1);
+      lines.push(`${label.length > room ? label.slice(0, room - 1) + '…' : label.padEnd(room)} ${time}`);
+      if (s.end === undefined) for (const l of [...s.lines, ...(s.partial ? [s.partial] : [])].slice(-6)) lines.push(` => => # ${l}`.slice(0, this.width));
+    }
+    const up = this.drawn ? `\x1b[${this.drawn}A` : '';
+    this.write(up + lines.map((l) => `\x1b[2K${l}\n`).join(''));
+    this.drawn = lines.length;
   }
 }

@@ -164,8 +164,7 @@ export const build = defineCommand({
     let imageID = '';
     // -q: the daemon says nothing but the ID; keep the output for an error report, as docker does
     const sink = quiet || stepEvents ? ({ stdout: ctx.stdout, out: async () => {} } as unknown as typeof ctx) : ctx;
-    const { PlainProgress } = await import('../build-progress.ts');
-    const plain = stepEvents ? new PlainProgress((t) => ctx.err(t), localDockerfile(source, dockerfile, opts.str('file'))) : undefined;
+    const plain = stepEvents ? await stepRenderer(ctx, mode, localDockerfile(source, dockerfile, opts.str('file'))) : undefined;
     try {
       await displayJSONMessages(sink, res, {
         onMessage(m) {
@@ -178,11 +177,12 @@ export const build = defineCommand({
       });
     } catch (e) {
       // buildx: the failed step's summary, "ERROR: failed to solve: …", exit status 1
-      if (e instanceof StreamError && plain) { plain.fail(e.message); throw new StatusError('', 1); }
+      if (e instanceof StreamError && plain) { plain.finish(e.message); throw new StatusError('', 1); }
       // docker: a failed step exits with its code and prints the bare message
       if (e instanceof StreamError) throw new StatusError(e.message, e.code || 1);
       throw e;
     }
+    plain?.finish();
     if (outputs.length) {
       await exportImage(client, imageID, outputs[0]!, ctx.stdout);
       return;
@@ -191,6 +191,23 @@ export const build = defineCommand({
     if (opts.str('iidfile')) await writeFile(opts.str('iidfile'), imageID);
   },
 });
+
+/**
+ * The step lines' renderer: BuildKit's live view on a terminal (`tty`, and `auto` there), its plain lines
+ * otherwise (docker buildx's rule for auto: a console on stderr or not).
+ */
+async function stepRenderer(
+  ctx: { stderr: NodeJS.WritableStream; err(t: string): void }, mode: string, dockerfile: string | undefined,
+): Promise<{ handle(m: { id?: string; aux?: unknown }): boolean; finish(failure?: string): void }> {
+  const { PlainProgress, TtyProgress } = await import('../build-progress.ts');
+  const term = ctx.stderr as NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  if ((mode === 'tty' || mode === 'auto') && term.isTTY) {
+    const t = new TtyProgress((s) => ctx.err(s), term.columns || 80, dockerfile);
+    return { handle: (m) => t.handle(m), finish: (f) => t.end(f) };
+  }
+  const p = new PlainProgress((s) => ctx.err(s), dockerfile);
+  return { handle: (m) => p.handle(m), finish: (f) => { if (f !== undefined) p.fail(f); } };
+}
 
 /** The Dockerfile on this machine, for the excerpt of a failed step (none for stdin or a URL context). */
 function localDockerfile(source: string, sent: string | undefined, flag: string): string | undefined {
