@@ -108,8 +108,9 @@ export const build = defineCommand({
           const { join } = await import('node:path');
           const empty = await mkdtemp(join(tmpdir(), 'berth-build-'));
           const c = await prepareContext(empty, { content: data });
-          c.tar.once('close', () => { rm(empty, { recursive: true, force: true }).catch(() => {}); });
-          body = c.tar;
+          const tar = c.tar; // (a getter: each read starts a new stream)
+          tar.once('close', () => { rm(empty, { recursive: true, force: true }).catch(() => {}); });
+          body = tar;
           dockerfile = c.dockerfile;
         }
       } else {
