@@ -81,7 +81,6 @@ export class ContextSync {
       const base = [...bytes].sort((a, b) => b[1] - a[1])[0]?.[0];
       allowed = new Set(base ? [base] : []);
     }
-    const usable = kept;
     const manifest = new Map<string, ManifestFile>();
     const reuse = new Map<string, KeptFile>();
     const want: number[] = [];
@@ -90,15 +89,16 @@ export class ContextSync {
       if (!Array.isArray(f) || typeof f[0] !== 'string' || f.length !== 5) throw invalidArgument('invalid context manifest', { code: 'BAD_MANIFEST' });
       const name = clean(f[0].replace(/^\/+/, ''));
       manifest.set(name, f);
-      const k = usable?.files.get(name);
-      if (k && allowed.has(k.backing) && !always.has(name) && k.size === f[1] && k.mode === f[2] && Math.floor(k.mtime) === f[3] && k.stat === f[4] && f[3] <= usable!.sentAt - RACY) {
+      const k = kept?.files.get(name);
+      if (k && allowed.has(k.backing) && !always.has(name) && k.size === f[1] && k.mode === f[2] && Math.floor(k.mtime) === f[3] && k.stat === f[4] && f[3] <= kept!.sentAt - RACY) {
         reuse.set(name, k);
       } else {
         want.push(i);
         wanted.push(name);
       }
     });
-    const pinned = [...new Set([...reuse.values()].map((k) => k.backing.ref()))];
+    // one reference per tar (not per file): release() drops exactly these
+    const pinned = [...new Set([...reuse.values()].map((k) => k.backing))].map((b) => b.ref());
     const id = randomBytes(16).toString('hex');
     // a session nobody takes (the client died between the requests) lets its tars go
     const timer = setTimeout(() => { for (const b of this.take(id)?.pinned ?? []) b.unref(); }, SESSION_TTL);
