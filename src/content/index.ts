@@ -53,6 +53,14 @@ export interface WriterOptions {
   expected?: Digest;
   /** The total size the bytes must have; checked by write() (too many bytes) and commit(). */
   expectedSize?: number;
+  /**
+   * Who hashes the bytes. 'caller': the caller computes the digest of exactly the bytes it writes (e.g. on
+   * another thread that already reads every byte for other work, so each byte is hashed once) and hands it to
+   * commit(), which still refuses it unless it is the expected digest and the size matches the bytes written.
+   * Honoured only for a write that starts at offset 0: when earlier data is resumed the writer hashes as
+   * usual (its bytes were never seen by the caller) — read `digestBy` after opening. Default 'writer'.
+   */
+  digestBy?: 'writer' | 'caller';
 }
 
 /**
@@ -68,12 +76,23 @@ export interface WriterOptions {
 export interface Writer {
   readonly ref: string;
   readonly offset: number;
-  /** The digest of the bytes written so far (cheap: the running hash is copied). */
+  /** Who hashes the bytes (WriterOptions.digestBy, 'writer' for a resumed write). */
+  readonly digestBy: 'writer' | 'caller';
+  /** The digest of the bytes written so far (cheap: the running hash is copied). FailedPrecondition when the caller hashes. */
   digest(): Digest;
-  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Appends `chunk`. The writer may keep a reference to it after the promise resolves (writes are gathered and
+   * several are in flight); `released`, when given, is called once it holds none any more (the bytes reached
+   * the file, or the writer dropped them), so the caller can reuse the memory — not before.
+   */
+  write(chunk: Uint8Array, released?: () => void): Promise<void>;
   /** Drops the partial data and restarts at offset 0 (e.g. when a registry does not honour a Range). */
   truncate(): Promise<void>;
-  commit(opts?: { expected?: Digest; expectedSize?: number }): Promise<Info>;
+  /**
+   * `digest`: what the caller computed over every byte written (required when digestBy is 'caller', refused
+   * otherwise); it must equal the expected digest, as the writer's own hash would.
+   */
+  commit(opts?: { expected?: Digest; expectedSize?: number; digest?: Digest }): Promise<Info>;
   abort(): Promise<void>;
   close(): Promise<void>;
 }

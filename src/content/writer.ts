@@ -15,7 +15,7 @@ class Running {
   peek(): Digest { return `${this.algorithm}:${this.hash.copy().digest('hex')}`; }
   digest(): Digest { return `${this.algorithm}:${this.hash.digest('hex')}`; }
 }
-import { alreadyExists, unavailable, invalidArgument, kindOf } from '../errors/index.ts';
+import { alreadyExists, unavailable, invalidArgument, failedPrecondition, kindOf } from '../errors/index.ts';
 import { syncDir } from '../fsutil/index.ts';
 import type { Info, Writer, WriterOptions } from './index.ts';
 
@@ -32,6 +32,8 @@ const MAX_INFLIGHT = 4;
 
 export class FileWriter implements Writer {
   private pending: Uint8Array[] = [];
+  /** write()'s `released` callbacks of the chunks in `pending`. */
+  private pendingReleases: (() => void)[] = [];
   private pendingBytes = 0;
   private written: number;
   private done = false;
@@ -47,14 +49,18 @@ export class FileWriter implements Writer {
     private readonly layout: DataRoot,
     private readonly dir: string,
     private fh: FileHandle | undefined,
-    private digester: Running,
+    /** Undefined when the caller hashes (digestBy 'caller'). */
+    private digester: Running | undefined,
     private readonly locked: Set<string>,
     private expected: Digest | undefined,
     private expectedSize: number | undefined,
+    private readonly algorithm: Algorithm,
   ) {
-    this.written = digester.size;
-    this.position = digester.size;
+    this.written = digester?.size ?? 0;
+    this.position = this.written;
   }
+
+  get digestBy(): 'writer' | 'caller' { return this.digester ? 'writer' : 'caller'; }
 
   static async open(layout: DataRoot, opts: WriterOptions, locked: Set<string>): Promise<FileWriter> {
     if (locked.has(opts.ref)) {
@@ -69,45 +75,49 @@ export class FileWriter implements Writer {
       try { existing = await readFile(refPath, 'utf8'); } catch { /* new ingest */ }
       if (existing !== opts.ref) await writeFile(refPath, opts.ref);
       const dataPath = join(dir, 'data');
-      const digester = new Running(opts.expected ? algorithmOf(opts.expected) : 'sha256');
-      // Resume: re-hash what an earlier writer left, so commit() checks the whole blob.
-      try {
-        await stat(dataPath);
-        for await (const c of createReadStream(dataPath, { highWaterMark: 1 << 20 })) digester.update(c as Buffer);
-      } catch (e) {
-        if (kindOf(e) !== 'NotFound') throw e;
-      }
-      if (opts.expectedSize !== undefined && digester.size > opts.expectedSize) {
+      const algorithm = opts.expected ? algorithmOf(opts.expected) : 'sha256';
+      const fresh = opts.digestBy === 'caller' ? undefined : new Running(algorithm);
+      let resumed = 0;
+      try { resumed = (await stat(dataPath)).size; } catch (e) { if (kindOf(e) !== 'NotFound') throw e; }
+      if (opts.expectedSize !== undefined && resumed > opts.expectedSize) {
         await rm(dataPath, { force: true });
-        return FileWriter.open2(layout, opts, locked, dir, new Running(digester.algorithm));
+        resumed = 0;
       }
-      return FileWriter.open2(layout, opts, locked, dir, digester);
+      if (!resumed) return FileWriter.open2(layout, opts, locked, dir, fresh, algorithm);
+      // Resume: re-hash what an earlier writer left, so commit() checks the whole blob (the caller never saw
+      // those bytes, so the writer hashes whatever digestBy asked).
+      const digester = new Running(algorithm);
+      for await (const c of createReadStream(dataPath, { highWaterMark: 1 << 20 })) digester.update(c as Buffer);
+      return FileWriter.open2(layout, opts, locked, dir, digester, algorithm);
     } catch (e) {
       locked.delete(opts.ref);
       throw e;
     }
   }
 
-  private static async open2(layout: DataRoot, opts: WriterOptions, locked: Set<string>, dir: string, digester: Running): Promise<FileWriter> {
+  private static async open2(layout: DataRoot, opts: WriterOptions, locked: Set<string>, dir: string, digester: Running | undefined, algorithm: Algorithm): Promise<FileWriter> {
     // Positional writes (not O_APPEND): several may be in flight at once.
     const fh = await open(join(dir, 'data'), constants.O_WRONLY | constants.O_CREAT, 0o644);
-    return new FileWriter(opts.ref, layout, dir, fh, digester, locked, opts.expected, opts.expectedSize);
+    return new FileWriter(opts.ref, layout, dir, fh, digester, locked, opts.expected, opts.expectedSize, algorithm);
   }
 
   get offset(): number { return this.written; }
 
   digest(): Digest {
+    if (!this.digester) throw failedPrecondition(`writer ${this.ref}: the caller computes the digest`, { code: 'DIGEST_BY_CALLER' });
     return this.digester.peek();
   }
 
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.done) throw invalidArgument(`writer ${this.ref} is closed`);
-    if (this.expectedSize !== undefined && this.written + chunk.length > this.expectedSize) {
-      throw sizeMismatch(this.expectedSize, this.written + chunk.length, this.expected);
+  async write(chunk: Uint8Array, released?: () => void): Promise<void> {
+    if (this.done || (this.expectedSize !== undefined && this.written + chunk.length > this.expectedSize)) {
+      released?.();
+      if (this.done) throw invalidArgument(`writer ${this.ref} is closed`);
+      throw sizeMismatch(this.expectedSize!, this.written + chunk.length, this.expected);
     }
-    this.digester.update(chunk);
+    this.digester?.update(chunk);
     this.written += chunk.length;
     this.pending.push(chunk);
+    if (released) this.pendingReleases.push(released);
     this.pendingBytes += chunk.length;
     if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
   }
@@ -121,7 +131,9 @@ export class FileWriter implements Writer {
     if (!this.pendingBytes) return;
     const bufs = this.pending;
     const n = this.pendingBytes;
+    const releases = this.pendingReleases;
     this.pending = [];
+    this.pendingReleases = [];
     this.pendingBytes = 0;
     const position = this.position;
     this.position += n;
@@ -132,7 +144,7 @@ export class FileWriter implements Writer {
         this.unsynced = 0;
         this.syncing = fh.datasync().catch(() => { /* commit()'s own sync reports errors */ }).finally(() => { this.syncing = undefined; });
       }
-    }, (e: unknown) => { this.writeError ??= e; }));
+    }, (e: unknown) => { this.writeError ??= e; }).finally(() => { for (const r of releases) r(); }));
     while (this.inflight.length >= MAX_INFLIGHT) await this.inflight.shift();
     this.failed();
   }
@@ -150,24 +162,37 @@ export class FileWriter implements Writer {
   async truncate(): Promise<void> {
     await this.drain();
     await this.syncing;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.dropPending();
     await this.fh!.truncate(0);
-    this.digester = new Running(this.digester.algorithm);
+    if (this.digester) this.digester = new Running(this.algorithm);
     this.written = 0;
     this.position = 0;
   }
 
-  async commit(opts: { expected?: Digest; expectedSize?: number } = {}): Promise<Info> {
+  /** Drops chunks not yet handed to a write(2), releasing them. */
+  private dropPending(): void {
+    const releases = this.pendingReleases;
+    this.pending = [];
+    this.pendingReleases = [];
+    this.pendingBytes = 0;
+    for (const r of releases) r();
+  }
+
+  async commit(opts: { expected?: Digest; expectedSize?: number; digest?: Digest } = {}): Promise<Info> {
     if (this.done) throw invalidArgument(`writer ${this.ref} is closed`);
     const expected = opts.expected ?? this.expected;
     const expectedSize = opts.expectedSize ?? this.expectedSize;
     try {
+      // A caller's digest names nothing by itself: it is only accepted as proof of the expected one.
+      if (!this.digester && (!opts.digest || !expected)) {
+        throw invalidArgument(`writer ${this.ref}: commit needs the caller's digest and the expected one`, { code: 'DIGEST_REQUIRED' });
+      }
+      if (this.digester && opts.digest) throw invalidArgument(`writer ${this.ref} hashes the bytes itself: no digest is taken`, { code: 'DIGEST_UNEXPECTED' });
       await this.flush();
       await this.drain();
       const size = this.written;
       if (expectedSize !== undefined && size !== expectedSize) throw sizeMismatch(expectedSize, size, expected);
-      const actual = this.digester.digest();
+      const actual = this.digester ? this.digester.digest() : opts.digest!;
       if (expected && actual !== expected) throw digestMismatch(expected, actual);
       await this.syncing;
       await this.fh!.sync();
@@ -206,6 +231,7 @@ export class FileWriter implements Writer {
     try {
       await Promise.allSettled(this.inflight);
       this.inflight = [];
+      this.dropPending();
       await this.syncing;
       if (this.fh) await this.fh.close().catch(() => {});
       this.fh = undefined;
