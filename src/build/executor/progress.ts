@@ -4,6 +4,12 @@
 // (src/cli/build-progress.ts); the docker CLI never asks and keeps the classic `Step 1/5 : …` stream.
 import type { Stage } from '../dockerfile/instructions.ts';
 import { messageOf } from '../../errors/index.ts';
+import { parseNormalizedNamed, withDefaultTag, toString as refString } from '../../reference/index.ts';
+
+/** `busybox` → `docker.io/library/busybox:latest`, as BuildKit names a FROM step (the text as is if unparsable). */
+export function fullName(ref: string): string {
+  try { return refString(withDefaultTag(parseNormalizedNamed(ref))); } catch { return ref; }
+}
 
 /** An error as BuildKit words it: a RUN that exited non-zero (its ExitError), else the error's message. */
 export function progressMessage(e: unknown): string {

@@ -9,7 +9,6 @@ import type { ImageService, ImageConfig, ContainerConfig } from '../../images/in
 import type { Snapshotter } from '../../snapshot/index.ts';
 import type { LayerRecord } from '../../metadata/index.ts';
 import { chainIds, goJson } from '../../image/index.ts';
-import { parseNormalizedNamed, withDefaultTag, toString as refString } from '../../reference/index.ts';
 import { shortId, type Digest } from '../../digest/index.ts';
 import { isKind, messageOf, notImplemented } from '../../errors/index.ts';
 import { parseTrigger } from '../dockerfile/convert.ts';
@@ -30,7 +29,7 @@ import type { BuildCache } from './cache.ts';
 import { runStep, type BuildRuntime } from './run.ts';
 import { resolveRunMounts, type RunMount } from './mounts.ts';
 import { CopySteps, type CopyInputs } from './copystep.ts';
-import { progressMessage, stepLabels, type Progress, type Vertex } from './progress.ts';
+import { fullName, progressMessage, stepLabels, type Progress, type Vertex } from './progress.ts';
 import type { LayerFiles } from './reuse.ts';
 
 export interface StageState {
@@ -393,9 +392,4 @@ function orderConfig(c: ImageConfig): Record<string, unknown> {
   return {
     architecture, ...(author ? { author } : {}), config, created, history, os, rootfs, ...(variant ? { variant } : {}),
   };
-}
-
-/** `busybox` → `docker.io/library/busybox:latest`, as BuildKit names a FROM step (the text as is if unparsable). */
-function fullName(ref: string): string {
-  try { return refString(withDefaultTag(parseNormalizedNamed(ref))); } catch { return ref; }
 }
