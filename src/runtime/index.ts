@@ -20,6 +20,5 @@ export { cgroupStats, containerPids, top, cgroupDir, type CgroupStats } from './
 export { DetachKeys, parseDetachKeys } from './detach.ts';
 export { parseRestartPolicy, restartDelay, validateRestartPolicy, type RestartPolicy, type RestartInput } from './restart.ts';
 export { steps, type Steps, type TimingSink } from './timing.ts';
-export { Supervisor, type SuperviseOptions, type SupervisorEvents } from './supervisor.ts';
 export { updateResources, checkUpdate, applyUpdate, type ResourceUpdate } from './update.ts';
 export { mergeHealth, probeArgs, probeDelay, applyResult, runProbe, goDuration, HEALTH_DEFAULTS, type Health, type HealthConfig, type HealthResult } from './health.ts';
