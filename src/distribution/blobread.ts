@@ -5,12 +5,15 @@ import type { Readable } from 'node:stream';
 import type { Digest } from '../digest/index.ts';
 import type { Repository } from './client.ts';
 import { rawGet, type RawResponse } from './rawget.ts';
+import { takeSlab } from './slabs.ts';
 
 export interface BlobPieces {
   pieces: AsyncIterable<Buffer>;
   /** Where the body starts: the Range honoured, or 0 when the registry sent the whole blob. */
   start: number;
   total?: number;
+  /** True when every piece is a view of a whole slab from slabs.ts, which its last holder may give back. */
+  owned: boolean;
   /** Ends the transfer (safe after the body ended). */
   close(): void;
 }
@@ -28,7 +31,7 @@ export async function openBlobPieces(repo: Repository, digest: Digest, opts: { s
     if (direct) return direct;
   }
   const b = await repo.openBlob(digest, { start, signal: opts.signal });
-  return { pieces: gather(b.stream), start: b.start, ...(b.total !== undefined ? { total: b.total } : {}), close: () => b.stream.destroy() };
+  return { pieces: gather(b.stream), start: b.start, owned: false, ...(b.total !== undefined ? { total: b.total } : {}), close: () => b.stream.destroy() };
 }
 
 async function tryDirect(repo: Repository, digest: Digest, start: number, signal?: AbortSignal): Promise<BlobPieces | undefined> {
@@ -45,7 +48,7 @@ async function tryDirect(repo: Repository, digest: Digest, start: number, signal
     if (auth && url.host === origin) headers.Authorization = auth;
     if (start > 0) headers.Range = `bytes=${start}-`;
     try {
-      res = await rawGet(url, { headers, signal, ...(url.protocol === 'https:' ? { tls: await client.transport.tlsOptions(url.host) } : {}) });
+      res = await rawGet(url, { headers, signal, take: takeSlab, ...(url.protocol === 'https:' ? { tls: await client.transport.tlsOptions(url.host) } : {}) });
     } catch (e) {
       if (signal?.aborted) throw e;
       return undefined; // the ordinary path retries, and words the error as every other request's
@@ -58,10 +61,10 @@ async function tryDirect(repo: Repository, digest: Digest, start: number, signal
   }
   if (!res) return undefined;
   const total = Number(res.headers['content-length']);
-  if (res.pieces && res.status === 200) return { pieces: res.pieces, start: 0, total, close: res.destroy };
+  if (res.pieces && res.status === 200) return { pieces: res.pieces, start: 0, total, owned: true, close: res.destroy };
   const m = /bytes (\d+)-\d+\/(\d+|\*)/.exec(res.headers['content-range'] ?? '');
   if (res.pieces && res.status === 206 && m && Number(m[1]) === start) {
-    return { pieces: res.pieces, start, ...(m[2] !== '*' ? { total: Number(m[2]) } : {}), close: res.destroy };
+    return { pieces: res.pieces, start, ...(m[2] !== '*' ? { total: Number(m[2]) } : {}), owned: true, close: res.destroy };
   }
   res.destroy();
   return undefined;

@@ -12,95 +12,10 @@ import { Worker } from 'node:worker_threads';
 import { Writable } from 'node:stream';
 import type { Digest } from '../digest/index.ts';
 import type { DiffInfo } from './diff.ts';
+import { USAGE } from './diff-worker-usage.ts';
 
 const WINDOW = 4 << 20;
 const BATCH = 1 << 20;
-
-// USAGE is src/archive's TarUsage (the layer size docker reports: unpacked bytes as moby's directory.Size
-// counts them, not the tar's length) restated in plain JS for the worker, which cannot import bundled code;
-// test/parity-images.test.ts and src/distribution tests check both agree.
-const USAGE = `
-const U = { total: 0, sizes: new Map(), skip: 0, head: Buffer.alloc(512), fill: 0, meta: null, pax: null, gpax: null, ln: null, ll: null, end: false };
-function num(b, o, n) {
-  if (b[o] & 0x80) { let v = 0; for (let i = o + 1; i < o + n; i++) v = v * 256 + b[i]; return v; }
-  const t = b.toString('latin1', o, o + n).split('\\0')[0].trim();
-  return t ? parseInt(t, 8) : 0;
-}
-function cstr(b, o, n) { const e = b.indexOf(0, o); return b.toString('utf8', o, e < 0 || e > o + n ? o + n : e); }
-function paxOf(buf, into) {
-  let o = 0;
-  while (o < buf.length && buf[o] !== 0) {
-    const sp = buf.indexOf(32, o);
-    const n = sp < 0 ? NaN : parseInt(buf.toString('latin1', o, sp), 10);
-    if (!(n > 0)) break;
-    const rec = buf.toString('utf8', sp + 1, o + n - 1);
-    const eq = rec.indexOf('=');
-    if (eq > 0) into.set(rec.slice(0, eq), rec.slice(eq + 1));
-    o += n;
-  }
-  return into;
-}
-function endMeta(m) {
-  if (m.flag === 'x') U.pax = paxOf(m.buf, new Map(U.pax || U.gpax || []));
-  else if (m.flag === 'g') U.gpax = paxOf(m.buf, U.gpax || new Map());
-  else if (m.flag === 'L') U.ln = cstr(m.buf, 0, m.buf.length);
-  else U.ll = cstr(m.buf, 0, m.buf.length);
-}
-function header() {
-  const h = U.head;
-  let zero = true;
-  for (let i = 0; i < 512; i++) if (h[i] !== 0) { zero = false; break; }
-  if (zero) { U.end = true; return; }
-  // not a tar header (a blob that is not a layer tar): stop counting, as TarUsage does
-  let sum = 256;
-  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += h[i];
-  if (num(h, 148, 8) !== sum) { U.end = true; return; }
-  const flag = String.fromCharCode(h[156]);
-  let size = num(h, 124, 12);
-  if (!(size >= 0)) { U.end = true; return; }
-  if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
-    if (size > 16777216) { U.end = true; return; }
-    U.meta = { flag, buf: Buffer.alloc(size), fill: 0, pad: (512 - size % 512) % 512 };
-    if (size === 0) { const m = U.meta; U.meta = null; endMeta(m); }
-    return;
-  }
-  let name = cstr(h, 0, 100);
-  if (h.toString('latin1', 257, 262) === 'ustar') { const pre = cstr(h, 345, 155); if (pre) name = pre + '/' + name; }
-  let link = cstr(h, 157, 100);
-  const p = U.pax || U.gpax;
-  if (U.ln !== null) name = U.ln;
-  if (U.ll !== null) link = U.ll;
-  if (p) { if (p.has('path')) name = p.get('path'); if (p.has('linkpath')) link = p.get('linkpath'); if (p.has('size')) size = Number(p.get('size')); }
-  U.pax = null; U.ln = null; U.ll = null;
-  const known = '01234567\\0'.includes(flag);
-  const isFile = flag === '0' || flag === '\\0' || flag === '7';
-  const data = !known || isFile ? size : 0;
-  U.skip = data + (512 - data % 512) % 512;
-  if (!known) return;
-  name = name.replace(/^(\\.\\/)+/, '').replace(/\\/+$/, '');
-  const base = name.slice(name.lastIndexOf('/') + 1);
-  let s = 0;
-  if (isFile && !base.startsWith('.wh.')) s = size; else if (flag === '2') s = Buffer.byteLength(link);
-  const prev = U.sizes.get(name);
-  if (prev !== undefined) { U.total -= prev; U.sizes.delete(name); }
-  if (s > 0) { U.sizes.set(name, s); U.total += s; }
-}
-function usage(c) {
-  let off = 0;
-  while (off < c.length && !U.end) {
-    if (U.skip > 0) { const n = Math.min(U.skip, c.length - off); U.skip -= n; off += n; continue; }
-    if (U.meta) {
-      const m = U.meta; const n = Math.min(m.buf.length - m.fill, c.length - off);
-      c.copy(m.buf, m.fill, off, off + n); m.fill += n; off += n;
-      if (m.fill === m.buf.length) { U.meta = null; U.skip = m.pad; endMeta(m); }
-      continue;
-    }
-    const n = Math.min(512 - U.fill, c.length - off);
-    c.copy(U.head, U.fill, off, off + n); U.fill += n; off += n;
-    if (U.fill === 512) { U.fill = 0; try { header(); } catch { U.end = true; } }
-  }
-}
-`;
 
 const SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -121,7 +36,51 @@ function open(id) {
   streams.set(id, gz);
   return gz;
 }
+// Blob streams (blob-hasher.ts): the compressed bytes' sha256 here too, so each byte is hashed once, and each
+// buffer goes back (in order) once zlib is done with it, for the main thread to write to the ingest. A gzip
+// error stops only the diffID: the blob digest is still computed and reported beside the error.
+const blobs = new Map();
+function back(m) { parentPort.postMessage({ id: m.id, ack: m.len, buf: m.buf, off: m.off, len: m.len }, [m.buf]); }
+function blobDone(id, s) {
+  if (blobs.get(id) !== s) return;
+  blobs.delete(id);
+  parentPort.postMessage({ id, done: true, blob: 'sha256:' + s.h.digest('hex'), blobSize: s.n,
+    ...(s.diff ? s.diff : {}), ...(s.err ? { error: s.err.message, code: s.err.code } : {}) });
+}
+function blobFail(s, e) {
+  if (!s.gz) return;
+  if (e) s.err = e;
+  s.gz = null;
+  for (const x of s.q.splice(0)) back(x);
+}
+function onBlob(m) {
+  let s = blobs.get(m.id);
+  if (m.abort) { if (s) { blobs.delete(m.id); s.gz?.destroy(); } return; }
+  if (!s) {
+    s = { h: crypto.createHash('sha256'), n: 0, q: [], gz: null, err: null, diff: null, ending: false };
+    if (m.inflate) {
+      const dh = crypto.createHash('sha256');
+      const u = makeUsage();
+      const gz = zlib.createGunzip({ chunkSize: 1024 * 1024 });
+      const st = s;
+      gz.on('data', (c) => { dh.update(c); u.usage(c); });
+      gz.on('end', () => { st.diff = { digest: 'sha256:' + dh.digest('hex'), size: u.total() }; blobFail(st); if (st.ending) blobDone(m.id, st); });
+      gz.on('error', (e) => { blobFail(st, e); if (st.ending) blobDone(m.id, st); });
+      s.gz = gz;
+    }
+    blobs.set(m.id, s);
+  }
+  if (m.end) { s.ending = true; if (s.gz) s.gz.end(); else blobDone(m.id, s); return; }
+  const view = Buffer.from(m.buf, m.off, m.len);
+  s.h.update(view);
+  s.n += m.len;
+  if (!s.gz) { back(m); return; }
+  s.q.push(m);
+  const st = s;
+  s.gz.write(view, (e) => { if (e) { blobFail(st, e); if (st.ending) blobDone(m.id, st); return; } const x = st.q.shift(); if (x) back(x); });
+}
 parentPort.on('message', (m) => {
+  if (m.blob) { onBlob(m); return; }
   if (m.abort) { const gz = streams.get(m.id); streams.delete(m.id); gz?.destroy(); return; }
   const gz = streams.get(m.id) ?? open(m.id);
   if (m.end) { gz.end(); return; }
@@ -130,8 +89,11 @@ parentPort.on('message', (m) => {
 });
 `;
 
-interface Stream { onMessage(m: Reply): void; fail(e: unknown): void }
-interface Reply { id: number; ack?: number; buf?: ArrayBuffer; done?: boolean; digest?: string; size?: number; error?: string; code?: string }
+export interface Stream { onMessage(m: Reply): void; fail(e: unknown): void }
+export interface Reply {
+  id: number; ack?: number; buf?: ArrayBuffer; off?: number; len?: number; done?: boolean; digest?: string; size?: number;
+  error?: string; code?: string; blob?: string; blobSize?: number;
+}
 
 /** Transfer buffers of BATCH bytes, back from the worker after use; at most SPARE kept. */
 const spare: ArrayBuffer[] = [];
@@ -145,6 +107,7 @@ interface Shared { w: Worker; streams: Map<number, Stream>; idle?: NodeJS.Timeou
 const pool: Shared[] = [];
 const byStream = new Map<number, Shared>();
 let nextId = 1;
+export const streamId = (): number => nextId++;
 
 function start(): Shared {
   const w = new Worker(SOURCE, { eval: true });
@@ -162,7 +125,8 @@ function start(): Shared {
   return me;
 }
 
-function attach(id: number, st: Stream): Worker {
+/** Opens stream `id` on the least busy worker (blob-hasher.ts's streams too). */
+export function attach(id: number, st: Stream): Worker {
   let me = pool.reduce<Shared | undefined>((a, b) => (!a || b.streams.size < a.streams.size ? b : a), undefined);
   if (!me || (me.streams.size > 0 && pool.length < POOL)) pool.push(me = start());
   if (me.idle) { clearTimeout(me.idle); me.idle = undefined; }
@@ -171,7 +135,7 @@ function attach(id: number, st: Stream): Worker {
   return me.w;
 }
 
-function detach(id: number): void {
+export function detach(id: number): void {
   const me = byStream.get(id);
   byStream.delete(id);
   if (!me || !me.streams.delete(id) || me.streams.size) return;
@@ -200,7 +164,7 @@ export function warmDiffWorkers(streams: number): void {
 
 /** A Writable taking gzip bytes; `done` resolves with the diffID and uncompressed size of what was written. */
 export function workerGunzipHasher(): { input: Writable; done: Promise<DiffInfo> } {
-  const id = nextId++;
+  const id = streamId();
   let outstanding = 0;
   let waiting: (() => void) | undefined;
   let settle!: { resolve: (d: DiffInfo) => void; reject: (e: unknown) => void };

@@ -10,6 +10,9 @@ import type { Repository } from './client.ts';
 import type { Writable } from 'node:stream';
 import { diffHasher, writeTo, type Decompressor, type DiffInfo } from './diff.ts';
 import { openBlobPieces } from './blobread.ts';
+import { layerCompression } from '../image/index.ts';
+import { defaultDecompressor } from './diff.ts';
+import { fetchThroughWorker, commitFailed } from './fetch-worker.ts';
 
 export interface FetchOptions {
   signal?: AbortSignal;
@@ -61,8 +64,19 @@ export function fetchBlob(repo: Repository, content: Provider & Ingester, digest
   return p;
 }
 
+/** Blobs at least this large are hashed on the worker (smaller ones take the ordinary path: configs). */
+const WORKER_MIN = 1 << 20;
+
 async function fetchOnce(repo: Repository, content: Provider & Ingester, digest: Digest, size: number, opts: FetchOptions, state: { teed: boolean }): Promise<DiffInfo | undefined> {
-  const w = await content.writer({ ref: pullRef(digest), expected: digest, expectedSize: size });
+  // The worker hashes the blob (and gunzips a gzip layer for its diffID) when it sees every byte from the
+  // first: a fresh download; a resumed one is hashed by the content writer as before.
+  const kind = opts.diff ? layerCompression(opts.diff.mediaType) ?? 'none' : undefined;
+  const viaWorker = digest.startsWith('sha256:') && size >= WORKER_MIN
+    && (!opts.diff || (kind === 'gzip' && (opts.diff.decompress ?? defaultDecompressor) === defaultDecompressor));
+  const w = await content.writer({ ref: pullRef(digest), expected: digest, expectedSize: size, ...(viaWorker ? { digestBy: 'caller' as const } : {}) });
+  if (w.digestBy === 'caller') {
+    return fetchThroughWorker(repo, w, digest, size, { ...opts, inflate: !!opts.diff, transient: (e) => transient(e, digest), diffFailed }, state);
+  }
   let committed = false;
   let sink: Writable | undefined;
   let sinkDone = false;
@@ -109,12 +123,8 @@ async function fetchOnce(repo: Repository, content: Provider & Ingester, digest:
       await w.commit({ expected: digest, expectedSize: size });
     } catch (e) {
       if (isKind(e, 'AlreadyExists', 'BLOB_EXISTS')) { committed = true; return hasher ? await diffResult(hasher, hashFailed, digest) : undefined; }
-      if (isKind(e, 'InvalidArgument')) {
-        committed = true; // commit removed the bad ingest
-        throw new BerthError('InvalidArgument', `filesystem layer verification failed for digest ${digest}: ${(e as Error).message}`,
-          { code: (e as BerthError).code, cause: e, detail: (e as BerthError).detail });
-      }
-      throw e;
+      if (isKind(e, 'InvalidArgument')) committed = true; // commit removed the bad ingest
+      throw commitFailed(e, digest);
     }
     committed = true;
     return hasher ? await diffResult(hasher, hashFailed, digest) : undefined;
@@ -142,6 +152,10 @@ async function diffResult(h: { done: Promise<DiffInfo> }, failed: unknown, diges
     if (failed) throw failed;
     return await h.done;
   } catch (e) {
-    throw new BerthError('InvalidArgument', `layer ${digest} does not decompress: ${(e as Error)?.message ?? e}`, { code: 'DECOMPRESS_FAILED', cause: e });
+    throw diffFailed(e, digest);
   }
+}
+
+function diffFailed(e: unknown, digest: Digest): BerthError {
+  return new BerthError('InvalidArgument', `layer ${digest} does not decompress: ${(e as Error)?.message ?? e}`, { code: 'DECOMPRESS_FAILED', cause: e });
 }

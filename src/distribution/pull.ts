@@ -9,7 +9,7 @@ import { BerthError, isKind } from '../errors/index.ts';
 import { digestOf, type Digest } from '../digest/index.ts';
 import type { Reference } from '../reference/index.ts';
 import {
-  parseManifest, parseImageConfig, isAttestation, bestPlatformMatch, hostPlatform, formatPlatform, chainIds, layerCompression,
+  parseManifest, parseImageConfig, isAttestation, bestPlatformMatch, hostPlatform, formatPlatform, chainIds,
   type Descriptor, type Platform,
 } from '../image/index.ts';
 import type { Ingester, Provider } from '../content/index.ts';
@@ -141,11 +141,9 @@ async function pullFrom(repo: Repository, ref: Reference, tagOrDigest: string, o
   let downloaded = false;
   const cfg = manifest.config;
   const present = await Promise.all(manifest.layers.map((l) => content.has(l.digest)));
-  if (!opts.unpack && !opts.decompress) {
-    // the diffID workers of the gzip layers to download start while the config is fetched
-    const gz = manifest.layers.filter((l, i) => !present[i] && layerCompression(l.mediaType) === 'gzip').length;
-    warmDiffWorkers(Math.min(opts.concurrency ?? 3, gz));
-  }
+  // the hashing worker (fetch-worker.ts: blob digests, and diffIDs of gzip layers) starts while the config is fetched
+  const fetching = manifest.layers.filter((l, i) => !present[i] && l.size >= 1 << 20).length;
+  warmDiffWorkers(Math.min(opts.concurrency ?? 3, fetching));
   await opts.beforeBlobs?.([cfg.digest, ...manifest.layers.map((l) => l.digest), manifestDesc.digest, ...(index ? [index.digest] : [])]);
   downloaded = (await fetchBlob(repo, content, cfg.digest, cfg.size, { signal })).downloaded || downloaded;
   const config = parseImageConfig(await content.readBytes(cfg.digest));

@@ -25,8 +25,8 @@ export interface RawGetOptions {
   /** TLS options for https: URLs (ca, cert, key, rejectUnauthorized). */
   tls?: tls.ConnectionOptions;
   signal?: AbortSignal;
-  /** Slab size (default 1 MiB). */
-  slab?: number;
+  /** Where slabs come from (default: a fresh 1 MiB Buffer each). */
+  take?: () => Buffer;
 }
 
 const MAX_HEADER = 64 << 10;
@@ -37,12 +37,12 @@ const QUEUE = 2;
 
 /** GET `url`; resolves once the response headers are in. Network failures reject with node's error code. */
 export function rawGet(url: URL, opts: RawGetOptions): Promise<RawResponse> {
-  const slabSize = opts.slab ?? 1 << 20;
+  const take = opts.take ?? (() => Buffer.allocUnsafeSlow(1 << 20));
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const isTls = url.protocol === 'https:';
   const port = Number(url.port) || (isTls ? 443 : 80);
   return new Promise<RawResponse>((resolve, reject) => {
-    let slab = Buffer.allocUnsafeSlow(slabSize);
+    let slab = take();
     let fill = 0;
     let start = 0; // where the current piece's body bytes begin in the slab
     let head: RawResponse | undefined;
@@ -64,7 +64,7 @@ export function rawGet(url: URL, opts: RawGetOptions): Promise<RawResponse> {
     };
     const emit = (n: number) => {
       if (n > 0) queue.push(slab.subarray(start, start + n));
-      slab = Buffer.allocUnsafeSlow(slabSize);
+      slab = take();
       fill = 0;
       start = 0;
       notify();
