@@ -51,7 +51,8 @@ interface IndexEntry {
 export interface ReusedFiles {
   /** Tar files holding the bytes (read in place, never written). */
   backings: string[];
-  files: Map<string, { size: number; mode: number; mtime: number; digest: Digest; tarsum: string; offset: number; src: number }>;
+  /** `backing.path` is one of `backings`. */
+  files: Map<string, { size: number; mode: number; mtime: number; digest: Digest; tarsum: string; offset: number; backing: { path: string } }>;
   /** Names the client was asked to send: each must be in the body. */
   wanted: Iterable<string>;
 }
@@ -155,9 +156,10 @@ export class LazyContext {
       for (const name of opts.reuse.wanted) {
         if (!index.has(name)) throw invalidArgument(`the build context changed while it was sent: ${name} is missing`, { code: 'CONTEXT_CHANGED' });
       }
+      const src = new Map(opts.reuse.backings.map((p, i) => [p, i + 1]));
       for (const [name, f] of opts.reuse.files) {
         if (index.has(name)) continue;
-        index.set(name, { type: 'file', mode: f.mode, size: f.size, mtime: f.mtime, digest: f.digest, tarsum: f.tarsum, offset: f.offset, src: f.src + 1 });
+        index.set(name, { type: 'file', mode: f.mode, size: f.size, mtime: f.mtime, digest: f.digest, tarsum: f.tarsum, offset: f.offset, src: src.get(f.backing.path)! });
       }
     }
     let dockerfilePath = dfRel;
@@ -362,10 +364,13 @@ export class LazyContext {
     return true;
   }
 
-  /** Pre-order walk from `rel`, children in JS string order (as digestSources' readdir().sort()). */
+  /**
+   * Pre-order walk from `rel`, children in JS string order (as digestSources' readdir().sort()) — the order the
+   * constructor built `children` in (siblings' full paths compare as their names do).
+   */
   private walkOrder(rel: string): string[] {
     const out: string[] = [rel];
-    for (const name of [...(this.children.get(rel) ?? [])].sort()) {
+    for (const name of this.children.get(rel) ?? []) {
       const child = rel === '.' ? name : `${rel}/${name}`;
       if (this.index.get(child)?.type === 'dir') out.push(...this.walkOrder(child));
       else out.push(child);

@@ -30,6 +30,8 @@ export interface SyncManifest { now: number; files: ManifestFile[] }
 const MAX_KEYS = 4;
 const MAX_BACKINGS = 8;
 const SESSION_TTL = 120_000;
+/** A relative path without empty, `.` or `..` components. */
+const CLEAN = /^(?!\.\.?(\/|$))(?!.*\/\.\.?(\/|$))(?!.*\/\/)(?!\/)[^\0]*[^/]$/;
 /** Seconds: a file changed this close to (or after) the earlier send may have changed unseen. */
 const RACY = 2;
 
@@ -87,7 +89,8 @@ export class ContextSync {
     const wanted: string[] = [];
     m.files.forEach((f, i) => {
       if (!Array.isArray(f) || typeof f[0] !== 'string' || f.length !== 5) throw invalidArgument('invalid context manifest', { code: 'BAD_MANIFEST' });
-      const name = clean(f[0].replace(/^\/+/, ''));
+      // the CLI sends clean names; anything else is cleaned as the tar's names are
+      const name = CLEAN.test(f[0]) ? f[0] : clean(f[0].replace(/^\/+/, ''));
       manifest.set(name, f);
       const k = kept?.files.get(name);
       if (k && allowed.has(k.backing) && !always.has(name) && k.size === f[1] && k.mode === f[2] && Math.floor(k.mtime) === f[3] && k.stat === f[4] && f[3] <= kept!.sentAt - RACY) {
@@ -111,14 +114,10 @@ export class ContextSync {
   use(id: string): SyncUse {
     const s = this.take(id);
     if (!s) throw notFound(`build context session ${id} not found (expired?): send the whole context`, { code: 'NO_CONTEXT_SESSION' });
-    const backings = [...new Set([...s.reuse.values()].map((k) => k.backing))];
-    const at = new Map(backings.map((b, i) => [b, i]));
-    const files: ReusedFiles['files'] = new Map();
-    for (const [name, k] of s.reuse) files.set(name, { size: k.size, mode: k.mode, mtime: k.mtime, digest: k.digest, tarsum: k.tarsum, offset: k.offset, src: at.get(k.backing)! });
     let released = false;
     const release = (): void => { if (!released) { released = true; for (const b of s.pinned) b.unref(); } };
     return {
-      reuse: { backings: backings.map((b) => b.path), files, wanted: s.wanted },
+      reuse: { backings: s.pinned.map((b) => b.path), files: s.reuse, wanted: s.wanted },
       keep: async (ctx) => { try { await this.keep(s, ctx); } finally { release(); } },
       release,
     };
@@ -157,7 +156,7 @@ export class ContextSync {
         }
         b = own;
       }
-      files.set(name, { ...f, stat: m[4], backing: b });
+      files.set(name, { size: f.size, mode: f.mode, mtime: f.mtime, digest: f.digest, tarsum: f.tarsum, offset: f.offset, stat: m[4], backing: b });
     }
     const backings = new Set([...files.values()].map((f) => f.backing));
     for (const b of backings) b.ref();
