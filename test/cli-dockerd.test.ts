@@ -1,34 +1,22 @@
-// Commands whose daemon side belongs to later issues (build: issue 7, containers: issue 6), tested against
-// Debian's dockerd 20.10 (the anchor) until berthd serves them: `berth build` speaks the classic /build
+// The berth CLI against Debian's dockerd 20.10 (the anchor: a daemon berth did not write), for build and ps:
+// `berth build` speaks the classic /build
 // protocol (context with .dockerignore, -f/-t/--label/-q/--iidfile/stdin, a failing step's exit code), and
 // `berth ps` prints what `docker ps` prints for the same containers.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync, readFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { haveDockerd, startDockerd, type Dockerd } from '../bench/anchors.ts';
-import { busyboxRootfsTar, haveBusybox, run, DOCKER } from './helpers/index.ts';
-import { berth, norm } from './cli-helpers.ts';
+import type { Dockerd } from '../bench/anchors.ts';
+import { haveBusybox, run, DOCKER } from './helpers/index.ts';
+import { berth, norm, cliDockerd, stopCliDockerd } from './cli-helpers.ts';
 
 const skip = !haveBusybox() ? 'busybox-static not installed' : false;
 let d: Dockerd | undefined;
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
-before(async () => {
-  if (skip || !(await haveDockerd())) return;
-  d = await startDockerd();
-  dir = mkdtempSync(join(tmpdir(), 'cli-build-'));
-  env = { ...d.env, BERTH_HOST: d.host };
-  const rootfs = await busyboxRootfsTar(dir, { applets: ['sh', 'find', 'cat', 'sort', 'sleep', 'true', 'echo'] });
-  const r = await run(DOCKER, ['import', rootfs, 'bb:base'], { env });
-  assert.equal(r.code, 0, r.stderr);
-});
-after(async () => {
-  await d?.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+before(async () => { if (!skip) ({ d, dir, env } = await cliDockerd('cli-build-', ['sh', 'find', 'cat', 'sort', 'sleep', 'true', 'echo'])); });
+after(() => stopCliDockerd({ d, dir }));
 
 test('build: context with .dockerignore, tags, labels, -f, -q, --iidfile, stdin, failing step', { skip }, async (t) => {
   if (!d) { t.skip("Debian's dockerd not available (needs root)"); return; }

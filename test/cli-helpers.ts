@@ -1,8 +1,11 @@
 // Helpers for the berth CLI's end-to-end tests: run the bundled CLI (bin/berth.js → dist/berth.cjs, rebuilt
 // when src/ is newer), and normalise outputs that legitimately differ between two runs a moment apart.
-import { existsSync, statSync, readdirSync, renameSync } from 'node:fs';
+import { existsSync, statSync, readdirSync, renameSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, REPO, type RunResult, type RunOptions } from './helpers/index.ts';
+import assert from 'node:assert/strict';
+import { haveDockerd, startDockerd, type Dockerd } from '../bench/anchors.ts';
+import { run, busyboxRootfsTar, DOCKER, REPO, type RunResult, type RunOptions } from './helpers/index.ts';
 
 export const BERTH_BIN = join(REPO, 'bin', 'berth.js');
 const BUNDLE = join(REPO, 'dist', 'berth.cjs');
@@ -54,4 +57,30 @@ export function norm(s: string): string {
 /** docker's texts name `docker`; berth's name `berth`. */
 export function asBerth(s: string): string {
   return s.replace(/\bdocker\b/g, 'berth');
+}
+
+/** A dockerd for the files that run the berth CLI against Debian's dockerd 20.10 (the anchor). */
+export interface CliDockerd {
+  /** Unset when this machine cannot run dockerd (the tests then skip). */
+  d?: Dockerd;
+  /** A temp dir for the file's fixtures. */
+  dir: string;
+  /** Points berth (BERTH_HOST) and the docker CLI (DOCKER_HOST) at it. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** Starts dockerd with `bb:base` imported (a busybox rootfs with `applets`); stop it with stopCliDockerd. */
+export async function cliDockerd(prefix: string, applets: string[]): Promise<CliDockerd> {
+  if (!(await haveDockerd())) return { dir: '', env: {} };
+  const d = await startDockerd();
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const env = { ...d.env, BERTH_HOST: d.host };
+  const r = await run(DOCKER, ['import', await busyboxRootfsTar(dir, { applets }), 'bb:base'], { env });
+  assert.equal(r.code, 0, r.stderr);
+  return { d, dir, env };
+}
+
+export async function stopCliDockerd(s: Partial<CliDockerd>): Promise<void> {
+  await s.d?.stop();
+  if (s.dir) rmSync(s.dir, { recursive: true, force: true });
 }
