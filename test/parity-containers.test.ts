@@ -8,31 +8,23 @@
 //   - the OCI runtime's own prefix in create errors (runc's "failed to create shim task … runc create failed:
 //     unable to start container process:" vs berth's crun): the docker CLI keys exit codes on the tail
 //   - `docker diff`: dockerd walks a Go map, so its order changes from run to run; both sides are sorted
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync, symlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { haveDockerd, startDockerd, type Dockerd } from '../bench/anchors.ts';
-import { startDaemon, busyboxRootfsTar, haveBusybox, haveDocker, run, DOCKER, type StartedDaemon, type RunResult } from './helpers/index.ts';
+import { busyboxRootfsTar, run, DOCKER, type RunResult } from './helpers/index.ts';
 import { norm } from './cli-helpers.ts';
+import { parityPair, paritySkip, ok } from './parity-helpers.ts';
 
-const skip = !haveDocker() ? 'docker CLI not installed' : !haveBusybox() ? 'busybox-static not installed'
-  : !(await haveDockerd()) ? 'needs root and /usr/sbin/dockerd' : false;
-
-let dk: Dockerd | undefined;
-let bd: StartedDaemon | undefined;
-let dir = '';
-let denv: NodeJS.ProcessEnv;
-let benv: NodeJS.ProcessEnv;
-
-const D = (args: string[], input?: string | Buffer) => run(DOCKER, args, { env: denv, input });
-const B = (args: string[], input?: string | Buffer) => run(DOCKER, args, { env: benv, input });
-async function ok(p: Promise<RunResult>): Promise<RunResult> {
-  const r = await p;
-  assert.equal(r.code, 0, r.stderr);
-  return r;
-}
+const duo = parityPair('parity-c-', async (p) => {
+  // containers a failed test left behind hold mounts under the data roots: remove them before the daemons stop
+  for (const side of [p.D, p.B]) {
+    const ids = (await side(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) await side(['rm', '-f', '-v', ...ids]);
+  }
+});
+const skip = paritySkip;
+const { D, B } = duo;
 
 /** IDs, data roots and ages masked (see the header). */
 function mask(s: string): string {
@@ -45,13 +37,8 @@ function mask(s: string): string {
 }
 
 /** Runs `docker ARGS` against both daemons: the same exit code, stdout and stderr once shaped. */
-async function same(args: string[], shape: (s: string) => string = mask, input?: string | Buffer): Promise<[RunResult, RunResult]> {
-  const [d, b] = await Promise.all([D(args, input), B(args, input)]);
-  const what = `docker ${args.join(' ')}`;
-  assert.equal(b.code, d.code, `${what}: exit code\n--- dockerd\n${d.stdout}${d.stderr}--- berthd\n${b.stdout}${b.stderr}`);
-  assert.equal(shape(b.stdout), shape(d.stdout), `${what}: stdout`);
-  assert.equal(shape(b.stderr), shape(d.stderr), `${what}: stderr`);
-  return [d, b];
+function same(args: string[], shape: (s: string) => string = mask, input?: string | Buffer): Promise<[RunResult, RunResult]> {
+  return duo.same(args, shape, input);
 }
 
 /** Waits until `docker inspect` of NAME on both sides says the container is no longer running. */
@@ -66,34 +53,20 @@ async function exitedBoth(name: string): Promise<void> {
   }
 }
 
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'parity-c-'));
-  [dk, bd] = await Promise.all([startDockerd(), startDaemon()]);
-  denv = { ...dk.env, DOCKER_CLI_HINTS: 'false' };
-  benv = bd.dockerEnv;
-  const rootfs = await busyboxRootfsTar(dir, { applets: ['sh', 'ls', 'cat', 'echo', 'true', 'false', 'sleep', 'mkdir', 'rm', 'chmod', 'chown', 'ln', 'touch', 'kill', 'id', 'stat'] });
+duo.setup = async () => {
+  const rootfs = await busyboxRootfsTar(duo.dir, { applets: ['sh', 'ls', 'cat', 'echo', 'true', 'false', 'sleep', 'mkdir', 'rm', 'chmod', 'chown', 'ln', 'touch', 'kill', 'id', 'stat'] });
   await ok(D(['import', '--change', 'CMD ["sh"]', rootfs, 'bb:base']));
-  const ctx = join(dir, 'ctx');
+  const ctx = join(duo.dir, 'ctx');
   mkdirSync(ctx);
   writeFileSync(join(ctx, 'Dockerfile'), 'FROM bb:base\nENV A=1\nWORKDIR /w\nLABEL team=parity\nRUN echo hi > /w/f && mkdir /data\nCMD ["sh"]\n');
-  const built = await run(DOCKER, ['build', '-q', '-t', 'app:1', ctx], { env: { ...denv, DOCKER_BUILDKIT: '0' } });
+  const built = await run(DOCKER, ['build', '-q', '-t', 'app:1', ctx], { env: { ...duo.denv, DOCKER_BUILDKIT: '0' } });
   assert.equal(built.code, 0, built.stderr);
-  const archive = join(dir, 'app.tar');
+  const archive = join(duo.dir, 'app.tar');
   await ok(D(['save', '-o', archive, 'bb:base', 'app:1']));
   await ok(D(['rmi', 'app:1', 'bb:base']));
   await Promise.all([ok(D(['load', '-q', '-i', archive])), ok(B(['load', '-q', '-i', archive]))]);
-});
+};
 
-after(async () => {
-  // containers a failed test left behind hold mounts under the data roots: remove them before the daemons stop
-  for (const side of dk && bd ? [D, B] : []) {
-    const ids = (await side(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
-    if (ids.length) await side(['rm', '-f', '-v', ...ids]);
-  }
-  await Promise.all([bd?.stop(), dk?.stop()]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 test('docker run: output and exit codes for true, false, exit 3, missing commands (127), not executable (126), killed (137)', { skip }, async () => {
   await same(['run', '--rm', '--network', 'none', 'app:1', 'true']);
@@ -137,7 +110,7 @@ test('docker ps -a: columns, STATUS texts (Created, Up, Exited (n)), --no-trunc,
 
 test('docker inspect of a container: the whole document in dockerd 20.10\'s shape at API 1.41 (State, Config, HostConfig defaults, Mounts, GraphDriver)', { skip }, async () => {
   await same(['run', '--network', 'none', '--name', 'i1', '-e', 'X=1', '--label', 'l=v', '-v', '/data', 'app:1', 'sh', '-c', 'exit 2']);
-  const [d, b] = await Promise.all([D(['inspect', 'i1']), run(DOCKER, ['inspect', 'i1'], { env: { ...benv, DOCKER_API_VERSION: '1.41' } })]);
+  const [d, b] = await Promise.all([D(['inspect', 'i1']), run(DOCKER, ['inspect', 'i1'], { env: { ...duo.benv, DOCKER_API_VERSION: '1.41' } })]);
   assert.equal(b.code, 0, b.stderr);
   const shape = (s: string) => {
     const j = JSON.parse(s)[0] as Record<string, Record<string, unknown>>;
@@ -161,7 +134,7 @@ test('docker inspect of a container: the whole document in dockerd 20.10\'s shap
     '--ulimit', 'nofile=1024:1024', '-e', 'Q=1', '-l', 'k=v', '--stop-signal', 'SIGUSR1', '--stop-timeout', '5', '--shm-size', '1m',
     '--add-host', 'a:1.2.3.4', '--dns', '1.1.1.1', '--pids-limit', '50', 'app:1', '-c', 'true'];
   await same(rich);
-  const [d2, b2] = await Promise.all([D(['inspect', 'i2']), run(DOCKER, ['inspect', 'i2'], { env: { ...benv, DOCKER_API_VERSION: '1.41' } })]);
+  const [d2, b2] = await Promise.all([D(['inspect', 'i2']), run(DOCKER, ['inspect', 'i2'], { env: { ...duo.benv, DOCKER_API_VERSION: '1.41' } })]);
   assert.equal(shape(b2.stdout), shape(d2.stdout));
   await same(['rm', 'i2']);
   // the docker CLI's own version (1.50) against berthd: the same fields a script reads
@@ -192,7 +165,7 @@ test('docker diff, export, cp both ways (modes, owners, symlinks, -a, tar stream
   await pair(['cp', 'f1:/lnk', '-']);
   await pair(['cp', 'f1:/a/.', '-']);
   // into the container: a tar stream, and files with modes and a symlink; read back through cp -
-  const src = join(dir, 'cpsrc');
+  const src = join(duo.dir, 'cpsrc');
   mkdirSync(join(src, 'd'), { recursive: true });
   writeFileSync(join(src, 'd', 'x.sh'), '#!/bin/sh\n');
   chmodSync(join(src, 'd', 'x.sh'), 0o750);
@@ -203,7 +176,7 @@ test('docker diff, export, cp both ways (modes, owners, symlinks, -a, tar stream
   const tarIn = (await run('tar', ['cf', '-', '-C', src, 'd'], { env: process.env })).out;
   await same(['cp', '-', 'f1:/a'], mask, tarIn);
   await pair(['cp', 'f1:/a/d', '-']);
-  const out = join(dir, 'out-d'), outB = join(dir, 'out-b');
+  const out = join(duo.dir, 'out-d'), outB = join(duo.dir, 'out-b');
   await Promise.all([ok(D(['cp', 'f1:/a', out])), ok(B(['cp', 'f1:/a', outB]))]);
   const ls = async (p: string) => (await run('sh', ['-c', `cd ${p} && find . | sort | xargs stat -c '%n %A %u:%g %s'`], { env: process.env })).stdout;
   assert.equal(await ls(outB), await ls(out));
@@ -228,7 +201,7 @@ test('docker commit (-c CMD, -m, -a): the new image\'s history, config, author a
   }
   // at API 1.41 the container's own config is there too, as dockerd 20.10 records it
   const cc = ['image', 'inspect', '-f', '{{json .ContainerConfig}}', 'made:1'];
-  const [d, b] = await Promise.all([D(cc), run(DOCKER, cc, { env: { ...benv, DOCKER_API_VERSION: '1.41' } })]);
+  const [d, b] = await Promise.all([D(cc), run(DOCKER, cc, { env: { ...duo.benv, DOCKER_API_VERSION: '1.41' } })]);
   assert.equal(mask(b.stdout).replace(/"Hostname":"\w+"/, 'H'), mask(d.stdout).replace(/"Hostname":"\w+"/, 'H'));
   await same(['run', '--rm', '--network', 'none', 'made:1']);
   await same(['rm', 'm1', 'm0']);
@@ -255,7 +228,7 @@ test('docker top, stats --no-stream --format, volume ls/inspect/prune, events --
   // below API 1.42 (dockerd 20.10) prune removes named volumes too; at the CLI's 1.50 only anonymous ones
   const kept = await B(['volume', 'prune', '-f']);
   assert.deepEqual([kept.code, kept.stdout], [0, 'Total reclaimed space: 0B\n']);
-  const [d, b] = await Promise.all([D(['volume', 'prune', '-f']), run(DOCKER, ['volume', 'prune', '-f'], { env: { ...benv, DOCKER_API_VERSION: '1.41' } })]);
+  const [d, b] = await Promise.all([D(['volume', 'prune', '-f']), run(DOCKER, ['volume', 'prune', '-f'], { env: { ...duo.benv, DOCKER_API_VERSION: '1.41' } })]);
   // dockerd deletes in map order: compare the lines sorted
   const lines = (x: string) => x.split('\n').sort().join('\n');
   assert.deepEqual([b.code, lines(b.stdout), b.stderr], [d.code, lines(d.stdout), d.stderr]);

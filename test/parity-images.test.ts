@@ -3,32 +3,17 @@
 // `docker save`) are loaded into berthd and into a private dockerd, then the real docker CLI v28 runs the same
 // commands against each and the outputs, errors and exit codes are compared. berth claims API 1.51 (docker
 // 28); where docker 28's daemon is documented to differ from 20.10, the test follows docker 28 and says so.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { haveDockerd, startDockerd, type Dockerd } from '../bench/anchors.ts';
-import { startDaemon, busyboxRootfsTar, haveBusybox, haveDocker, run, DOCKER, type StartedDaemon, type RunResult } from './helpers/index.ts';
+import { busyboxRootfsTar, run, DOCKER, type RunResult } from './helpers/index.ts';
 import { berth, norm } from './cli-helpers.ts';
+import { parityPair, paritySkip, ok } from './parity-helpers.ts';
 
-const skip = !haveDocker() ? 'docker CLI not installed' : !haveBusybox() ? 'busybox-static not installed'
-  : !(await haveDockerd()) ? 'needs root and /usr/sbin/dockerd' : false;
-
-let dk: Dockerd | undefined;
-let bd: StartedDaemon | undefined;
-let dir = '';
-let denv: NodeJS.ProcessEnv;
-let benv: NodeJS.ProcessEnv;
+const duo = parityPair('parity-');
+const skip = paritySkip;
+const { D, B } = duo;
 let archive = '';
-
-const D = (args: string[]) => run(DOCKER, args, { env: denv });
-const B = (args: string[]) => run(DOCKER, args, { env: benv });
-async function ok(p: Promise<RunResult>): Promise<RunResult> {
-  const r = await p;
-  assert.equal(r.code, 0, r.stderr);
-  return r;
-}
 
 /**
  * Ages and column widths masked (cli-helpers norm), and table rows sorted after the header: dockerd orders
@@ -42,22 +27,12 @@ function rows(s: string): string {
 
 /** Runs `docker ARGS` against both daemons and asserts the same exit code, stdout and stderr. */
 async function same(args: string[], shape: (s: string) => string = rows): Promise<RunResult> {
-  const [d, b] = await Promise.all([D(args), B(args)]);
-  const what = `docker ${args.join(' ')}`;
-  assert.equal(b.code, d.code, `${what}: exit code\n--- dockerd\n${d.stdout}${d.stderr}--- berthd\n${b.stdout}${b.stderr}`);
-  assert.equal(shape(b.stdout), shape(d.stdout), `${what}: stdout`);
-  assert.equal(shape(b.stderr), shape(d.stderr), `${what}: stderr`);
-  return b;
+  return (await duo.same(args, shape))[1];
 }
 
-before(async () => {
-  if (skip) return;
-  dir = mkdtempSync(join(tmpdir(), 'parity-'));
-  [dk, bd] = await Promise.all([startDockerd(), startDaemon()]);
-  denv = { ...dk.env, DOCKER_CLI_HINTS: 'false' };
-  benv = bd.dockerEnv;
-  const r1 = await busyboxRootfsTar(dir, { applets: ['sh', 'ls', 'cat', 'echo', 'true'] });
-  const r2 = await busyboxRootfsTar(dir, { applets: ['sh', 'ls'], files: { 'etc/hello': 'hi\n' }, out: join(dir, 'r2.tar') });
+duo.setup = async () => {
+  const r1 = await busyboxRootfsTar(duo.dir, { applets: ['sh', 'ls', 'cat', 'echo', 'true'] });
+  const r2 = await busyboxRootfsTar(duo.dir, { applets: ['sh', 'ls'], files: { 'etc/hello': 'hi\n' }, out: join(duo.dir, 'r2.tar') });
   await ok(D(['import', '--change', 'LABEL a=b', '--change', 'CMD ["sh"]', '-m', 'first', r1, 'base:1']));
   await ok(D(['tag', 'base:1', 'base:2']));
   await ok(D(['tag', 'base:1', 'example.com:5000/ns/base:v1']));
@@ -66,17 +41,13 @@ before(async () => {
   await ok(D(['run', '--network', 'none', '--name', 'c1', 'base:1', 'sh', '-c', 'echo x > /file']));
   await ok(D(['commit', '-m', 'added file', '-c', 'ENV FOO=bar', 'c1', 'child:1']));
   await ok(D(['rm', 'c1']));
-  archive = join(dir, 'all.tar');
+  archive = join(duo.dir, 'all.tar');
   await ok(D(['save', '-o', archive, 'base:1', 'base:2', 'example.com:5000/ns/base:v1', 'other:latest', 'child:1']));
   // the same archive into both daemons (into dockerd too, so both sides have the same load times)
   const [ld, lb] = await Promise.all([ok(D(['load', '-i', archive])), ok(B(['load', '-i', archive]))]);
   assert.equal(lb.stdout, ld.stdout);
-});
+};
 
-after(async () => {
-  await Promise.all([bd?.stop(), dk?.stop()]);
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
 
 test('docker images: table, -a, -q, --digests, --no-trunc, filters and formats as dockerd prints them', { skip }, async () => {
   for (const args of [
@@ -97,7 +68,7 @@ test('docker images: table, -a, -q, --digests, --no-trunc, filters and formats a
 });
 
 test('docker image inspect: the whole document as dockerd 20.10 sends it at API 1.41; docker 28\'s shape at the CLI\'s 1.50', { skip }, async () => {
-  const B41 = (args: string[]) => run(DOCKER, args, { env: { ...benv, DOCKER_API_VERSION: '1.41' } });
+  const B41 = (args: string[]) => run(DOCKER, args, { env: { ...duo.benv, DOCKER_API_VERSION: '1.41' } });
   // only the data roots under GraphDriver differ (dockerd's overlay2 cache IDs, berth's snapshots by chainID)
   // (and LastTagTime: dockerd made these images, berth only loaded them; the save/load test checks it after a load)
   const paths = (s: string) => s.replace(/\/tmp\/(dkd|bd)-[A-Za-z0-9]+\/[^":]*/g, 'PATH').replace(/"LastTagTime": "[^"]*"/, '"LastTagTime": "T"');
@@ -146,7 +117,7 @@ test('errors: unknown images, bad references, ambiguous tags — docker\'s texts
   for (const args of [
     ['rmi', 'nope'], ['rmi', 'nope:1', 'other:nope'], ['history', 'nope'], ['tag', 'nope', 'x'], ['tag', 'base:1', 'BAD:x'],
     ['tag', 'base:1', 'a:b:c'], ['tag', 'base:1', 'sha256:abc'], ['tag', 'base:1', `x@sha256:${'0'.repeat(64)}`],
-    ['inspect', 'nope'], ['save', 'nope'], ['save', '-o', join(dir, 'x.tar'), 'base:1', 'nope:1'], ['image', 'save', 'other', 'nope'],
+    ['inspect', 'nope'], ['save', 'nope'], ['save', '-o', join(duo.dir, 'x.tar'), 'base:1', 'nope:1'], ['image', 'save', 'other', 'nope'],
   ]) await same(args);
   // distribution/reference as docker 28 vendors it names the repository in this message; 20.10's did not
   const lower = (x: string) => rows(x.replace(/repository name \(library\/Bad\) must be lowercase/, 'repository name must be lowercase'));
@@ -189,8 +160,8 @@ test('tag and rmi: Untagged/Deleted lines (layers by chainID), conflicts, -f, pa
 
 test('save/load both ways: berthd\'s docker save loads into dockerd and back with the same IDs and outputs', { skip }, async () => {
   await same(['load', '-i', archive]);
-  const bSave = join(dir, 'berth-save.tar');
-  const dSave = join(dir, 'dockerd-save.tar');
+  const bSave = join(duo.dir, 'berth-save.tar');
+  const dSave = join(duo.dir, 'dockerd-save.tar');
   await ok(B(['save', '-o', bSave, 'base:1', 'child:1', 'other']));
   await ok(D(['save', '-o', dSave, 'base:1', 'child:1', 'other']));
   // each daemon loads the other's archive: the same "Loaded image" lines, IDs and history
@@ -206,7 +177,7 @@ test('save/load both ways: berthd\'s docker save loads into dockerd and back wit
   await same(['history', 'child:1'], norm);
   // stdout form (`docker save IMAGE > file`) loads back through stdin too
   const out = await ok(B(['save', 'other']));
-  const back = await run(DOCKER, ['load'], { env: denv, input: out.out });
+  const back = await run(DOCKER, ['load'], { env: duo.denv, input: out.out });
   assert.equal(back.code, 0, back.stderr);
   assert.equal(back.stdout, 'Loaded image: other:latest\n');
 });
@@ -214,7 +185,7 @@ test('save/load both ways: berthd\'s docker save loads into dockerd and back wit
 test('berth CLI against berthd prints what the docker CLI prints against dockerd', { skip }, async () => {
   await same(['load', '-q', '-i', archive]);
   const cmp = async (args: string[], shape: (s: string) => string = rows) => {
-    const [d, b] = await Promise.all([D(args), berth(args, { env: benv })]);
+    const [d, b] = await Promise.all([D(args), berth(args, { env: duo.benv })]);
     const what = `berth ${args.join(' ')}`;
     assert.equal(b.code, d.code, `${what}: exit code\n--- docker\n${d.stdout}${d.stderr}--- berth\n${b.stdout}${b.stderr}`);
     assert.equal(shape(b.stdout), shape(d.stdout), `${what}: stdout`);
@@ -234,7 +205,7 @@ test('berth CLI against berthd prints what the docker CLI prints against dockerd
 });
 
 test('a container holds its image: rmi conflicts name it as dockerd does; a classic build FROM an imported image gets the same config and sizes', { skip }, async () => {
-  const rootfs = join(dir, 'rootfs.tar'); // written by busyboxRootfsTar in before()
+  const rootfs = join(duo.dir, 'rootfs.tar'); // written by busyboxRootfsTar in before()
   const [di, bi] = await Promise.all([ok(D(['import', rootfs, 'held:1'])), ok(B(['import', rootfs, 'held:1']))]);
   const [dc, bc] = await Promise.all([ok(D(['create', '--network', 'none', 'held:1', 'true'])), ok(B(['create', '--network', 'none', 'held:1', 'true']))]);
   // IDs differ (created times, random container IDs): compare with each side's own IDs masked
@@ -252,14 +223,14 @@ test('a container holds its image: rmi conflicts name it as dockerd does; a clas
   await cmpMasked(() => ['rmi', 'held:1']);
 
   // classic builder (DOCKER_BUILDKIT=0) on both
-  const ctx = join(dir, 'ctx');
+  const ctx = join(duo.dir, 'ctx');
   await import('node:fs/promises').then(async (fs) => {
     await fs.mkdir(ctx, { recursive: true });
     await fs.writeFile(join(ctx, 'Dockerfile'), 'FROM base:1\nENV X=1\nRUN mkdir /d && echo hello > /d/f && rm /etc/group\nCOPY a.txt /a.txt\nWORKDIR /w\nLABEL l=1\nCMD ["sh"]\n');
     await fs.writeFile(join(ctx, 'a.txt'), 'abcdef\n');
   });
   const build = (env: NodeJS.ProcessEnv) => run(DOCKER, ['build', '-q', '-t', 'built:1', ctx], { env: { ...env, DOCKER_BUILDKIT: '0' } });
-  const [db, bb] = await Promise.all([build(denv), build(benv)]);
+  const [db, bb] = await Promise.all([build(duo.denv), build(duo.benv)]);
   assert.equal(bb.code, db.code, bb.stderr);
   // COPY's "file:<hash>" differs (moby hashes the file as a tar entry); everything else in history is the same
   const hist = (s: string) => norm(s).replace(/COPY file:[0-9a-f]+/g, 'COPY file:HASH');
@@ -271,7 +242,7 @@ test('a container holds its image: rmi conflicts name it as dockerd does; a clas
 test('import from a URL (history, size, unreachable and 404 sources) and load over an existing tag, as dockerd', { skip }, async () => {
   const { createServer } = await import('node:http');
   const { createReadStream } = await import('node:fs');
-  const rootfs = join(dir, 'rootfs.tar');
+  const rootfs = join(duo.dir, 'rootfs.tar');
   const srv = createServer((req, res) => {
     if (req.url === '/rootfs.tar') { res.writeHead(200); createReadStream(rootfs).pipe(res); } else { res.writeHead(404); res.end('nope\n'); }
   });
@@ -290,9 +261,9 @@ test('import from a URL (history, size, unreachable and 404 sources) and load ov
   // a port nothing listens on (the server above, now closed)
   await same(['import', `${base}/x.tar`, 'url:3']);
   // loading an archive whose tag now names another image: dockerd says so even for the CLI's quiet load
-  await Promise.all([ok(D(['save', '-o', join(dir, 'url1.tar'), 'url:1'])), ok(B(['save', '-o', join(dir, 'url1-b.tar'), 'url:1']))]);
-  await Promise.all([ok(D(['import', join(dir, 'r2.tar'), 'url:1'])), ok(B(['import', join(dir, 'r2.tar'), 'url:1']))]);
-  const [d, b] = await Promise.all([ok(D(['load', '-i', join(dir, 'url1.tar')])), ok(B(['load', '-i', join(dir, 'url1-b.tar')]))]);
+  await Promise.all([ok(D(['save', '-o', join(duo.dir, 'url1.tar'), 'url:1'])), ok(B(['save', '-o', join(duo.dir, 'url1-b.tar'), 'url:1']))]);
+  await Promise.all([ok(D(['import', join(duo.dir, 'r2.tar'), 'url:1'])), ok(B(['import', join(duo.dir, 'r2.tar'), 'url:1']))]);
+  const [d, b] = await Promise.all([ok(D(['load', '-i', join(duo.dir, 'url1.tar')])), ok(B(['load', '-i', join(duo.dir, 'url1-b.tar')]))]);
   const shape = (s: string) => s.replace(/sha256:[0-9a-f]{64}/g, 'ID');
   assert.equal(shape(b.stdout), shape(d.stdout));
   assert.match(b.stdout, /^The image url:1 already exists, renaming the old one with ID sha256:[0-9a-f]{64} to empty string\nLoaded image: url:1\n$/);
@@ -303,7 +274,7 @@ test('docker save of a loaded image: byte-identical config and layers, the same 
   const { createHash } = await import('node:crypto');
   const sha = (p: string) => `sha256:${createHash('sha256').update(readFileSync(p)).digest('hex')}`;
   const unpack = async (side: typeof D, name: string) => {
-    const out = join(dir, `save-${name}-${side === D ? 'd' : 'b'}`);
+    const out = join(duo.dir, `save-${name}-${side === D ? 'd' : 'b'}`);
     mkdirSync(out, { recursive: true });
     const tarPath = `${out}.tar`;
     await ok(side(['save', '-o', tarPath, 'child:1']));
@@ -330,13 +301,13 @@ test('docker load of truncated, corrupt and empty archives: dockerd\'s messages 
     ['binary.tar', Buffer.alloc(3000, 0x7f)], ['trunc.tgz', gzipSync(whole).subarray(0, 50_000)],
   ];
   for (const [n, bytes] of cases) {
-    writeFileSync(join(dir, n), bytes);
-    await same(['load', '-i', join(dir, n)]);
+    writeFileSync(join(duo.dir, n), bytes);
+    await same(['load', '-i', join(duo.dir, n)]);
   }
-  // no manifest.json: both fall back to the pre-1.10 layout and name their temp dir, which differs
-  writeFileSync(join(dir, 'empty.tar'), Buffer.alloc(0));
-  await same(['load', '-i', join(dir, 'empty.tar')], (s) => s.replace(/\/tmp\/\S+\/tmp\/docker-import-\d+/, 'TMP'));
-  await same(['load', '-i', join(dir, 'missing.tar')]);
+  // no manifest.json: both fall back to the pre-1.10 layout and name their temp duo.dir, which differs
+  writeFileSync(join(duo.dir, 'empty.tar'), Buffer.alloc(0));
+  await same(['load', '-i', join(duo.dir, 'empty.tar')], (s) => s.replace(/\/tmp\/\S+\/tmp\/docker-import-\d+/, 'TMP'));
+  await same(['load', '-i', join(duo.dir, 'missing.tar')]);
 });
 
 test('docker info and version: the fields scripts read', { skip }, async () => {
@@ -365,9 +336,9 @@ test('GET /images/json and /system/df at API 1.41: dockerd 20.10\'s keys, order 
   const byId = (s: string) => (JSON.parse(s) as { Id: string; RepoTags: string[] | null }[])
     .filter((x) => (x.RepoTags ?? []).some((t) => loaded.has(t))).sort((a, b) => (a.Id < b.Id ? -1 : 1)).map((x) => JSON.stringify(x));
   for (const q of ['/v1.41/images/json', '/v1.41/images/json?all=1']) {
-    const [d, b] = await Promise.all([get(dk!.socket, q), get(bd!.socketPath, q)]);
+    const [d, b] = await Promise.all([get(duo.dk!.socket, q), get(duo.bd!.socketPath, q)]);
     assert.deepEqual(byId(b), byId(d), q);
   }
-  const [d, b] = await Promise.all([get(dk!.socket, '/v1.41/system/df'), get(bd!.socketPath, '/v1.41/system/df')]);
+  const [d, b] = await Promise.all([get(duo.dk!.socket, '/v1.41/system/df'), get(duo.bd!.socketPath, '/v1.41/system/df')]);
   assert.deepEqual(Object.keys(JSON.parse(b) as object), Object.keys(JSON.parse(d) as object));
 });
