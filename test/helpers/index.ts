@@ -4,3 +4,4 @@ export { busyboxRootfsTar, importBusybox, haveBusybox, BUSYBOX, type RootfsOptio
 export { docker, run, haveDocker, DOCKER, type RunResult, type RunOptions } from './docker.ts';
 export { waitFor } from './wait.ts';
 export { containerSuite, containerSkip, type ContainerSuite } from './suite.ts';
+export { Terminal, haveTmux } from './tmux.ts';
