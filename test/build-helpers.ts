@@ -1,7 +1,7 @@
 // Shared set-up for the builder tests that drive src/build directly (no berthd): a temp data root with the
 // busybox-static rootfs imported as busybox:latest, a Builder (with a runtime when RUN steps must execute), and a
 // context directory with the given files. closeBuilder() also lazily unmounts anything a failed test left mounted.
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, rm, writeFile, utimes } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -40,4 +40,20 @@ export async function closeBuilder(b: BuilderBench | undefined): Promise<void> {
     .split('\n').map((s) => s.trim()).filter(Boolean);
   for (const m of mounts.reverse()) { try { execFileSync('umount', ['-l', m]); } catch { /* gone */ } }
   await rm(b.dir, { recursive: true, force: true });
+}
+
+/**
+ * A build context `root/name`: the Dockerfile and `files` (paths may name subdirectories). `mtime` back-dates
+ * the files (a context the stat-keyed caches may trust: not written in the last moments).
+ */
+export async function writeContext(root: string, name: string, dockerfile: string, files: Record<string, string> = {}, o: { mtime?: Date } = {}): Promise<string> {
+  const dir = join(root, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'Dockerfile'), dockerfile);
+  for (const [f, c] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, f)), { recursive: true });
+    await writeFile(join(dir, f), c);
+    if (o.mtime) await utimes(join(dir, f), o.mtime, o.mtime);
+  }
+  return dir;
 }

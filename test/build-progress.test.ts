@@ -2,10 +2,10 @@
 // `--no-cache-filter`, and the docker CLI's classic output (DOCKER_BUILDKIT=0), which never asks for events.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDaemon, importBusybox, run, REPO, docker, haveDocker, type StartedDaemon } from './helpers/index.ts';
 import { runtimeSkip } from './runtime-helpers.ts';
+import { writeContext } from './build-helpers.ts';
 
 const skip = runtimeSkip();
 let d: StartedDaemon;
@@ -18,13 +18,7 @@ before(async () => {
 });
 after(async () => { await d?.stop(); });
 
-async function context(name: string, dockerfile: string, files: Record<string, string> = {}): Promise<string> {
-  const dir = join(d.dir, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'Dockerfile'), dockerfile);
-  for (const [f, c] of Object.entries(files)) await writeFile(join(dir, f), c);
-  return dir;
-}
+const context = (name: string, dockerfile: string, files: Record<string, string> = {}) => writeContext(d.dir, name, dockerfile, files);
 
 test('--progress=plain prints BuildKit-style steps on stderr; a rebuild shows CACHED', { skip }, async () => {
   const ctx = await context('plain', 'FROM busybox\nCOPY a.txt /a\nENV X=1\nRUN echo hello && cat /a\nCMD ["sh"]\n', { 'a.txt': 'from-a\n' });

@@ -3,11 +3,12 @@
 // put back, a removed file, a new file, and a RUN bind mount of a context merged from two sends.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startDaemon, importBusybox, run, REPO, type StartedDaemon } from './helpers/index.ts';
 import { runtimeSkip } from './runtime-helpers.ts';
+import { writeContext } from './build-helpers.ts';
 
 let d: StartedDaemon;
 const berth = (args: string[], env: NodeJS.ProcessEnv = {}) => run(process.execPath, [join(REPO, 'bin', 'berth.js'), ...args], { env: { ...d.dockerEnv, ...env }, timeoutMs: 120_000 });
@@ -19,18 +20,8 @@ before(async () => {
 after(async () => { await d?.stop(); });
 
 /** Files written an hour ago (so none is "racy" for the sync), plus a Dockerfile. */
-async function context(name: string, dockerfile: string, files: Record<string, string>): Promise<string> {
-  const dir = join(d.dir, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'Dockerfile'), dockerfile);
-  const old = new Date(Date.now() - 3600_000);
-  for (const [f, c] of Object.entries(files)) {
-    await mkdir(join(dir, f, '..'), { recursive: true });
-    await writeFile(join(dir, f), c);
-    await utimes(join(dir, f), old, old);
-  }
-  return dir;
-}
+// back-dated an hour: files the stat-keyed caches may trust
+const context = (name: string, dockerfile: string, files: Record<string, string>) => writeContext(d.dir, name, dockerfile, files, { mtime: new Date(Date.now() - 3600_000) });
 
 const sent = (out: string): number => {
   const m = /Sending build context to Docker daemon\s+([\d.]+)(B|kB|MB)/.exec(out);

@@ -2,10 +2,11 @@
 // RUN: COPY + RUN, a cached rebuild, a failing RUN's message, and running the built image.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startDaemon, importBusybox, docker, haveDocker, type StartedDaemon } from './helpers/index.ts';
 import { runtimeSkip } from './runtime-helpers.ts';
+import { writeContext } from './build-helpers.ts';
 
 const skip = runtimeSkip() ?? (haveDocker() ? undefined : 'needs the docker CLI');
 let d: StartedDaemon;
@@ -19,13 +20,7 @@ before(async () => {
 });
 after(async () => { await d?.stop(); });
 
-async function context(name: string, dockerfile: string, files: Record<string, string> = {}): Promise<string> {
-  const dir = join(d.dir, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'Dockerfile'), dockerfile);
-  for (const [f, c] of Object.entries(files)) await writeFile(join(dir, f), c);
-  return dir;
-}
+const context = (name: string, dockerfile: string, files: Record<string, string> = {}) => writeContext(d.dir, name, dockerfile, files);
 
 test('docker build with COPY + RUN, cached rebuild, then run the image', { skip }, async () => {
   const ctx = await context('ok', 'FROM busybox\nCOPY hello.txt /hello.txt\nRUN cat /hello.txt > /copy.txt && echo built\nCMD ["cat", "/copy.txt"]\n', { 'hello.txt': 'hello from build\n' });
