@@ -11,7 +11,7 @@ import { attach, detach, streamId, type Reply } from './diff-worker.ts';
 import { takeSlab, SLAB } from './slabs.ts';
 
 /** Bytes at the worker (sent, not yet back) before push() waits. */
-const WINDOW = 4 << 20;
+const WINDOW = 2 << 20;
 
 export interface BlobHash {
   digest: Digest;

@@ -1,6 +1,6 @@
-// gunzip + sha256 of gzip layers on a worker thread, so the diffID of a downloading layer is computed on the
-// other core while the main thread receives, hashes and stores the compressed bytes (measured on 2 cores:
-// 4 × 64 MB pulled in ~1.9–2.4 s with both hashes on the main thread, see bench/pushpull.ts).
+// The hashing worker: gunzip + sha256 of gzip layers (diffID and docker's layer size), and for a fresh
+// download the blob's own sha256 too (blob streams, blob-hasher.ts / fetch-worker.ts), on a thread of its own,
+// so the main thread only receives and writes. zlib's inflate runs on the libuv pool either way.
 // Workers are kept for the next layers (streams keyed by id; up to POOL of them, a new stream goes to the least
 // busy, one is started while every worker has a stream) and end after a few idle seconds: a fresh worker per
 // layer cost an isolate start-up (~60 ms of CPU) each. POOL is 1: one thread keeps up with three layers (its

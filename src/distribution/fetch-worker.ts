@@ -15,7 +15,7 @@ import { writeTo, type DiffInfo } from './diff.ts';
 import type { FetchOptions } from './fetch.ts';
 
 /** Bytes back from the worker but not yet written before receiving waits. */
-const BACKLOG = 8 << 20;
+const BACKLOG = 2 << 20;
 
 export interface WorkerFetchOptions extends FetchOptions {
   /** Gunzip for the diffID too (a gzip layer). */

@@ -2,7 +2,9 @@
 // the ingest ref is derived from the digest (`pull-<digest>`), so an interrupted download — a cut connection,
 // a registry restart, even a daemon restart — continues where the ingest stopped, asking for the rest with
 // `Range: bytes=<offset>-`. The content store's commit checks size and digest before the blob becomes
-// visible; a mismatch drops the ingest (its bytes are known bad) and fails with DIGEST_MISMATCH.
+// visible; a mismatch drops the ingest (its bytes are known bad) and fails with DIGEST_MISMATCH. A fresh
+// download of a large blob is hashed on the worker (fetch-worker.ts; the store checks the digest it computed),
+// a resumed one by the content writer, which re-reads the bytes kept from before.
 import { BerthError, isKind } from '../errors/index.ts';
 import type { Digest } from '../digest/index.ts';
 import type { Ingester, Provider } from '../content/index.ts';

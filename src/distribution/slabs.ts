@@ -5,8 +5,8 @@
 // Only whole slabs from takeSlab() may be given back, each once, by the last holder.
 
 export const SLAB = 1 << 20;
-/** Slabs kept for reuse (3 downloads at a time hold ~8 each: socket queue, worker window, writes in flight). */
-const KEEP = 32;
+/** Slabs kept for reuse (3 downloads at a time hold ~8 each while written: socket queue, worker window, writes in flight). */
+const KEEP = 16;
 /** Kept slabs are dropped after this long without a pull. */
 const IDLE_MS = 10_000;
 const free: ArrayBuffer[] = [];
