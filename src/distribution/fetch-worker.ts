@@ -1,9 +1,8 @@
 // fetch.ts's path for a fresh download (from byte 0) of a large blob: the pieces go to the hashing worker
 // (blob-hasher.ts) and, as they come back, to the ingest — opened with digestBy 'caller', so the content store
-// commits with the worker's digest only if it is the expected one — and to the tee (an unpack). A body that
-// breaks off still has what arrived written first, so the next attempt resumes after it (with the content
-// writer hashing, as every resumed download).
-import type { Writable } from 'node:stream';
+// commits with the worker's digest only if it is the expected one. A body that breaks off still has what
+// arrived written first, so the next attempt resumes after it (with the content writer hashing, as every
+// resumed download). Downloads teed into an unpack stay on the ordinary path (fetch.ts says why).
 import { BerthError, isKind } from '../errors/index.ts';
 import type { Digest } from '../digest/index.ts';
 import type { Writer } from '../content/index.ts';
@@ -11,23 +10,22 @@ import type { Repository } from './client.ts';
 import { openBlobPieces } from './blobread.ts';
 import { workerBlobHasher, type BlobHash, type BlobHasher } from './blob-hasher.ts';
 import { giveSlab } from './slabs.ts';
-import { writeTo, type DiffInfo } from './diff.ts';
+import type { DiffInfo } from './diff.ts';
 import type { FetchOptions } from './fetch.ts';
 
 /** Bytes back from the worker but not yet written before receiving waits. */
 const BACKLOG = 2 << 20;
 
-export interface WorkerFetchOptions extends FetchOptions {
+/** FetchOptions without a tee (fetch.ts keeps teed downloads on the ordinary path). */
+export interface WorkerFetchOptions extends Omit<FetchOptions, 'sink'> {
   /** Gunzip for the diffID too (a gzip layer). */
   inflate: boolean;
   transient: (e: unknown) => unknown;
   diffFailed: (e: unknown, digest: Digest) => unknown;
 }
 
-export async function fetchThroughWorker(repo: Repository, w: Writer, digest: Digest, size: number, opts: WorkerFetchOptions, state: { teed: boolean }): Promise<DiffInfo | undefined> {
+export async function fetchThroughWorker(repo: Repository, w: Writer, digest: Digest, size: number, opts: WorkerFetchOptions): Promise<DiffInfo | undefined> {
   let committed = false;
-  let sink: Writable | undefined;
-  let sinkDone = false;
   let hasher: BlobHasher | undefined;
   let writing: Promise<void> = Promise.resolve();
   let writeError: unknown;
@@ -35,8 +33,7 @@ export async function fetchThroughWorker(repo: Repository, w: Writer, digest: Di
   let waiting: (() => void) | undefined;
   try {
     const b = await openBlobPieces(repo, digest, { start: 0, size, signal: opts.signal });
-    if (opts.sink) sink = opts.sink();
-    // Pieces come back in order; each is written (then its slab reused, unless a tee holds it) and teed.
+    // Pieces come back in order; each is written, then its slab reused.
     hasher = workerBlobHasher({
       inflate: opts.inflate,
       onPiece: (piece) => {
@@ -44,9 +41,7 @@ export async function fetchThroughWorker(repo: Repository, w: Writer, digest: Di
         writing = writing.then(async () => {
           try {
             if (writeError) return;
-            await w.write(piece, sink ? undefined : () => giveSlab(piece));
-            const s = sink;
-            if (s) await writeTo(s, piece)?.catch(() => { sink = undefined; });
+            await w.write(piece, () => giveSlab(piece));
             opts.onBytes?.(w.offset, size);
           } catch (e) {
             writeError ??= e;
@@ -78,7 +73,6 @@ export async function fetchThroughWorker(repo: Repository, w: Writer, digest: Di
       throw new BerthError('Unavailable', `unexpected EOF reading blob ${digest}: got ${w.offset} of ${size} bytes`, { code: 'BERTH_SHORT_BODY' });
     }
     opts.onVerifying?.();
-    if (sink && !sink.destroyed) { sink.end(); sinkDone = true; state.teed = true; }
     try {
       await w.commit({ expected: digest, expectedSize: size, digest: h.digest });
     } catch (e) {
@@ -91,7 +85,6 @@ export async function fetchThroughWorker(repo: Repository, w: Writer, digest: Di
     return diffOf(h, opts, digest);
   } finally {
     if (!committed) hasher?.abort();
-    if (sink && !sinkDone) sink.destroy(new Error(`download of ${digest} broke off`));
     // Keep partial data for the next attempt (or the next daemon) unless the ingest is finished.
     if (!committed) await w.close().catch(() => {});
   }

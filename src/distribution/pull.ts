@@ -141,9 +141,11 @@ async function pullFrom(repo: Repository, ref: Reference, tagOrDigest: string, o
   let downloaded = false;
   const cfg = manifest.config;
   const present = await Promise.all(manifest.layers.map((l) => content.has(l.digest)));
-  // the hashing worker (fetch-worker.ts: blob digests, and diffIDs of gzip layers) starts while the config is fetched
-  const fetching = manifest.layers.filter((l, i) => !present[i] && l.size >= 1 << 20).length;
-  warmDiffWorkers(Math.min(opts.concurrency ?? 3, fetching));
+  if (!opts.unpack) {
+    // the hashing worker (fetch-worker.ts: blob digests, and diffIDs of gzip layers) starts while the config is fetched
+    const fetching = manifest.layers.filter((l, i) => !present[i] && l.size >= 1 << 20).length;
+    warmDiffWorkers(Math.min(opts.concurrency ?? 3, fetching));
+  }
   await opts.beforeBlobs?.([cfg.digest, ...manifest.layers.map((l) => l.digest), manifestDesc.digest, ...(index ? [index.digest] : [])]);
   downloaded = (await fetchBlob(repo, content, cfg.digest, cfg.size, { signal })).downloaded || downloaded;
   const config = parseImageConfig(await content.readBytes(cfg.digest));
