@@ -107,7 +107,13 @@ test('metadata steps, WORKDIR, COPY and heredoc COPY build an image with docker-
   const rec = images.resolve('mine:1').record;
   const base = images.resolve('busybox').record;
   assert.equal(rec.layers.length, base.layers.length + 3);
-  assert.equal(rec.parent, base.id);
+  // every step is an image whose parent is the previous step's (moby's classic builder): the chain from the
+  // tagged image back to the base has one untagged image per step, each with the history so far
+  const chain: string[] = [];
+  for (let r: typeof rec | undefined = rec; r && r.id !== base.id; r = r.parent ? images.resolve(r.parent).record : undefined) chain.push(r.id);
+  assert.equal(chain.length, hist.length);
+  assert.equal(images.resolve(chain.at(-1)!).record.parent, base.id);
+  assert.deepEqual(chain.slice(1).map((id) => images.referencesOf(id as never).length), chain.slice(1).map(() => 0));
   const n = base.layers.length;
   assert.deepEqual(await layerFiles('mine:1', n), ['app']);
   assert.deepEqual(await layerFiles('mine:1', n + 1), ['app', 'app/a.txt', 'app/b.txt', 'app/sub', 'app/sub/c.txt']);

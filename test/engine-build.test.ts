@@ -37,6 +37,26 @@ test('docker build with COPY + RUN, cached rebuild, then run the image', { skip 
   assert.equal(run.stdout, 'hello from build\n', run.stderr);
 });
 
+test('every step is an image, as with the classic builder: history IDs, runnable " ---> <id>", images -a, rmi', { skip }, async () => {
+  const ctx = await context('steps', 'FROM busybox\nCOPY f /f\nRUN echo two > /g\nENV X=1\n', { f: 'one\n' });
+  const r = await docker(['build', '-t', 'steps:1', ctx], { env });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const ids = [...r.stdout.matchAll(/^ ---> ([0-9a-f]{12})$/gm)].map((m) => m[1]!);
+  assert.equal(ids.length, 4, r.stdout);   // FROM, COPY, RUN, ENV
+  // the step after COPY is an image of its own: runnable, with COPY's file and not RUN's
+  const mid = await docker(['run', '--rm', ids[1]!, 'sh', '-c', 'cat /f; ls /g 2>&1'], { env });
+  assert.match(mid.stdout, /^one\n.*No such file/s, mid.stderr);
+  const hist = await docker(['history', '--format', '{{.ID}}', 'steps:1'], { env });
+  assert.deepEqual(hist.stdout.trim().split('\n').slice(0, 4), [...ids].reverse(), 'each step row shows its image, the base row the base');
+  const shown = (await docker(['images', '-q'], { env })).stdout;
+  const all = (await docker(['images', '-aq'], { env })).stdout;
+  assert.ok(!shown.includes(ids[2]!) && all.includes(ids[2]!), 'intermediates: hidden by docker images, listed by -a');
+  const rmi = await docker(['rmi', 'steps:1'], { env });
+  assert.equal(rmi.code, 0, rmi.stderr);
+  for (const id of ids.slice(1)) assert.match(rmi.stdout, new RegExp(`^Deleted: sha256:${id}`, 'm'));
+  assert.doesNotMatch(rmi.stdout, new RegExp(ids[0]!), 'the base stays');
+});
+
 test('a failing RUN fails the build with the classic builder\'s message', { skip }, async () => {
   const ctx = await context('bad', 'FROM busybox\nRUN exit 7\n');
   const r = await docker(['build', ctx], { env });

@@ -68,6 +68,8 @@ export function parseBuildQuery(q: URLSearchParams): BuildQuery {
       noCache: boolValue(q.get('nocache')),
       ...(noCacheFilter.length ? { noCacheFilter } : {}),
       ...(boolValue(q.get('berthprogress')) ? { progress: true } : {}),
+      // berth's own: an export (--output) records no intermediate images
+      ...(boolValue(q.get('berthexport')) ? { intermediates: false } : {}),
       quiet: boolValue(q.get('q')),
     },
     dockerfile: q.get('dockerfile') ?? '',

@@ -181,6 +181,11 @@ export class ImageServiceBase {
     return out;
   }
 
+  /** Whether an image with this ID is recorded. */
+  hasImage(id: Digest): boolean {
+    return this.metadata.get<ImageRecord>(IMAGES, id) !== undefined;
+  }
+
   /** Image IDs whose parent is `id` (locally built/committed children). */
   childrenOf(id: Digest): Digest[] {
     return this.records().filter((r) => r.parent === id).map((r) => r.id);

@@ -24,6 +24,7 @@ import { BuildArgs } from '../args.ts';
 import { planBuild, type BuildPlan } from '../plan/stages.ts';
 import { BuildCache } from './cache.ts';
 import { StageRunner, type StageState } from './stage.ts';
+import { manifestOf } from './intermediate.ts';
 import { Progress, humanSize, progressMessage, type ProgressEvent } from './progress.ts';
 
 export type BuildEvent =
@@ -52,6 +53,11 @@ export interface BuildOptions {
    * classic stream's lines; the docker CLI never asks, so it keeps the classic stream.
    */
   progress?: boolean;
+  /**
+   * false for an export (`berth build --output`, which loads nothing): no intermediate images, only the final
+   * one, which the CLI removes after exporting it. Default true: every step is an image, as moby's builder.
+   */
+  intermediates?: boolean;
   /** --cache-from: local images whose history may stand in for steps (the classic builder's rule, see stage.ts). */
   cacheFrom?: string[];
   /** -q: only the image ID (as aux) and errors. */
@@ -189,7 +195,7 @@ export class Builder {
       contextDir: o.contextDir ? async () => o.contextDir! : () => o.context!.directory(signal), lazy: o.contextDir ? undefined : o.context,
       noCache: o.noCache ?? false, cacheFrom: o.cacheFrom ?? [], epoch: epochArg, total, results, keep, builderDir: this.deps.layout.builder,
       secrets: o.secrets ?? {}, alwaysPull: o.pull ?? false, networkMode: o.networkMode === 'none' ? 'none' : 'host',
-      progress, noCacheStages: noCacheStages(plan, o.noCacheFilter), layerFiles: this.layerFiles,
+      progress, noCacheStages: noCacheStages(plan, o.noCacheFilter), layerFiles: this.layerFiles, intermediates: o.intermediates ?? true,
     });
     try {
       for (const level of plan.levels) {
@@ -232,7 +238,7 @@ export class Builder {
     const exporting = progress.vertex('exporting to image');
     try {
       exporting.status('exporting layers done');
-      id = await this.commitImage(final, names, plan, keep);
+      id = await this.commitImage(final, names, keep);
       exporting.status(`writing image ${id} done`);
       for (const n of names) exporting.status(`naming to ${refString(n)} done`);
       exporting.done();
@@ -250,16 +256,13 @@ export class Builder {
     return { id, names: names.map((n) => familiar(n)), warnings: warning ? [warning] : [] };
   }
 
-  /** Writes the manifest for the final state and records the image under `names`. */
-  private async commitImage(s: StageState, names: Reference[], plan: BuildPlan, keep: (d: Digest[]) => Promise<void>): Promise<Digest> {
+  /**
+   * Writes the manifest for the final state and records the image under `names`. The state is normally an
+   * intermediate image already (intermediate.ts), whose parent is the previous step's image; it keeps it.
+   */
+  private async commitImage(s: StageState, names: Reference[], keep: (d: Digest[]) => Promise<void>): Promise<Digest> {
     const { images } = this.deps;
-    const manifest = {
-      schemaVersion: 2,
-      mediaType: MT.ociManifest,
-      config: { mediaType: MT.ociConfig, digest: s.configDigest, size: s.configSize },
-      layers: s.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    };
-    const bytes = Buffer.from(JSON.stringify(manifest));
+    const bytes = manifestOf(s);
     const digest = digestOf(bytes);
     // A rebuild that gives the image the names already have: nothing to write
     if (await images.content.has(digest) && names.length > 0 && names.every((n) => {
@@ -268,11 +271,9 @@ export class Builder {
     const m = await images.content.put(bytes);
     await keep([m.digest]);
     const desc = { mediaType: MT.ociManifest, digest: m.digest, size: m.size };
-    const base = plan.stages[plan.target]!.base;
-    const parent = base.kind === 'image' ? s.baseImageId : undefined;
     await images.addImage({
       config: s.configDigest, target: desc, manifest: desc, layers: s.layers, names,
-      ...(parent ? { parent } : {}), created: s.image.created ?? '', labels: (s.image.config?.Labels ?? {}) as Record<string, string>,
+      created: s.image.created ?? '', labels: (s.image.config?.Labels ?? {}) as Record<string, string>,
     });
     return s.configDigest;
   }

@@ -29,6 +29,7 @@ import type { BuildCache } from './cache.ts';
 import { runStep, type BuildRuntime } from './run.ts';
 import { resolveRunMounts, type RunMount } from './mounts.ts';
 import { CopySteps, type CopyInputs } from './copystep.ts';
+import { recordIntermediate } from './intermediate.ts';
 import { fullName, progressMessage, stepLabels, type Progress, type Vertex } from './progress.ts';
 import type { LayerFiles } from './reuse.ts';
 
@@ -76,6 +77,8 @@ export interface StageRunnerDeps {
   secrets: Record<string, string>;
   /** Adds blobs this build wrote to its GC lease. */
   keep: (digests: Digest[]) => Promise<void>;
+  /** Record every step's result as an image (intermediate.ts). */
+  intermediates: boolean;
 }
 
 const shellOf = (c: ContainerConfig | null | undefined): string[] => (c?.Shell as string[] | undefined) ?? [...DEFAULT_SHELL];
@@ -118,7 +121,9 @@ export class StageRunner {
     // Triggers belong to the FROM step: their output shows, their " ---> <id>" lines do not (docker prints one
     // per Dockerfile step, after the triggers)
     const inTrigger = (line: string): void => { if (!/^ ---> [0-9a-f]{12}\n$/.test(line)) emit(line); };
+    const baseId = state.configDigest;
     for (const t of triggers) state = await this.step(index, state, scope, t, inTrigger);
+    if (triggers.length && this.d.intermediates) await recordIntermediate(this.d.images, state, baseId, this.d.keep);
     // FROM scratch: docker prints the (empty) ID all the same
     emit(` ---> ${state.configDigest ? shortId(state.configDigest) : ''}\n`);
     for (const [k, cmd] of sp.stage.commands.entries()) {
@@ -127,7 +132,9 @@ export class StageRunner {
       const label = labels.commands[k];
       const vx = label !== undefined ? this.d.progress.vertex(label) : undefined;
       try {
+        const parent = state.configDigest;
         state = await this.step(index, state, scope, cmd, emit, vx);
+        if (this.d.intermediates) await recordIntermediate(this.d.images, state, parent, this.d.keep);
       } catch (e) {
         vx?.error(progressMessage(e), cmd);
         throw e;

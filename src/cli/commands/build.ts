@@ -151,6 +151,7 @@ export const build = defineCommand({
       contextsession: session,
       nocachefilter: noCacheFilter.length ? JSON.stringify(noCacheFilter) : undefined,
       berthprogress: stepEvents || undefined,
+      berthexport: outputs.length ? true : undefined,
       version: '1',
     };
     const client = await ctx.client();
