@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { atomicWriteJSON, readJSON } from '../fsutil/index.ts';
 import { conflict, failedPrecondition, invalidArgument } from '../errors/index.ts';
-import type { NetworkDef } from './network.ts';
+import type { NetworkDef } from './nettypes.ts';
 import { ipToInt, intToIp } from './subnets.ts';
 
 export class Ipam {

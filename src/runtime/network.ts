@@ -10,6 +10,8 @@
 // <stateDir>/networks/ports/<proto>-<port>     a published host port → container id, created exclusively, so
 //                                              daemons sharing the host never hand out the same port
 // <stateDir>/networks/keeper-<bridge>.json     the daemon holding a default bridge's keeper (keepAlive)
+// <stateDir>/networks/pool-<id>.json          {pid, bridge}: an endpoint made ahead (bridgepool.ts; same files as a
+//                                              container's otherwise), until a container takes it
 // /run/netns/berth-<container id>              the namespace (bind mount made by `ip netns add`)
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,70 +20,17 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { atomicWriteJSON, readJSON } from '../fsutil/index.ts';
 import { failedPrecondition, conflict, notFound } from '../errors/index.ts';
+import type { NetworkDef, NetworksOptions, PortMapping, Attached } from './nettypes.ts';
 import { PortClaims } from './ports.ts';
 import { Ipam } from './ipam.ts';
 import { attachVeth, detachVeth, bridgeUp, hostVeth } from './veth.ts';
 import { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap, chooseDefaultBridge, nextFreeSubnet, ipToInt, intToIp } from './subnets.ts';
+import { BridgePool, type Prepared } from './bridgepool.ts';
 import { aardvarkPath, netavarkPath, HOST_NETAVARK_LOCK, run, isVeth, keeperId, bridgeOf, portsOf, dnsReady, type CtrRecord } from './netavark.ts';
 
 export { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap };
 
-export interface NetworkDef {
-  name: string;
-  /** 64 hex. */
-  id: string;
-  /** The host bridge interface (≤ 15 chars). */
-  bridge: string;
-  /** IPv4 subnet "a.b.c.d/len" and its gateway. */
-  subnet: string;
-  gateway: string;
-  internal?: boolean;
-  /** Name resolution between its containers through aardvark-dns (docker: every user-defined network). */
-  dns?: boolean;
-}
-
-export interface NetworksOptions {
-  /** The default bridge's subnet (daemon.json `default-address-pools[0]`'s first subnet); default 10.88.0.0/16. */
-  defaultSubnet?: string;
-  /** daemon.json `bip` ("192.168.5.1/24"): the default bridge's gateway address and subnet; wins over defaultSubnet. */
-  bip?: string;
-  /** Pools user networks' subnets are cut from (daemon.json `default-address-pools`); default 10.89.0.0/16 in /24s. */
-  pools?: { base: string; size: number }[];
-  /** The aardvark-dns binary; default: podman's. */
-  aardvark?: string;
-  /** The default bridge's interface (daemon.json `bridge`); default `berth0` (see bridgeNameFor). */
-  bridge?: string;
-  /**
-   * Where the default bridge's subnet and user networks' subnets are first looked for when nothing is
-   * configured (bridgeNameFor's hash of the data root), so that daemons on different data roots start apart.
-   * Undefined: 10.88.0.0/16 and the pools' first subnet, as before.
-   */
-  seed?: number;
-  /** IPv4 routes on the host, avoided when choosing subnets (docker does the same); default /proc/net/route. */
-  hostRoutes?: () => { iface: string; subnet: string }[];
-}
-
-export interface PortMapping {
-  containerPort: number;
-  /** 0: a free port of the ephemeral range (docker's `-p 80`), chosen at setup. */
-  hostPort: number;
-  protocol?: 'tcp' | 'udp';
-  hostIp?: string;
-}
-
-export interface Attached {
-  netnsPath: string;
-  ip: string;
-  prefixLen: number;
-  gateway: string;
-  mac: string;
-  /** Name servers the container should use (the gateway, where aardvark-dns answers) when the network has dns. */
-  dnsServers: string[];
-  /** The container's resolv.conf for a dns network (pass as CreateOptions.resolvConf), else undefined. */
-  resolvConf?: string;
-  /** The port mappings as set up: random host ports (0) replaced by the ports chosen. */
-  ports: PortMapping[];
-}
+export type { NetworkDef, NetworksOptions, PortMapping, Attached } from './nettypes.ts';
 
 export class Networks {
   private readonly dir: string;
@@ -210,6 +159,7 @@ export class Networks {
       const owner = await readJSON<{ pid: number }>(join(this.dir, n));
       const alive = !!owner && (await readFile(`/proc/${owner.pid}/cmdline`, 'utf8').catch(() => '')).includes('berthd');
       if (alive) continue;
+      await this.sweepPrepared((b) => b === bridge, new Set());
       const ports = await readdir(`/sys/class/net/${bridge}/brif`).catch(() => [] as string[]);
       if (ports.length > 1) continue;
       await this.teardown(keeperId(bridge)).catch(() => {});
@@ -230,10 +180,57 @@ export class Networks {
       const on = Object.entries(rec.networks).map(([name, o]) => bridgeOf(o, name));
       if (on.length && on.every((b) => bridges.has(b))) await this.teardown(m[1]!).catch(() => {});
     }
+    await this.sweepPrepared((b) => bridges.has(b), known);
   }
 
-  /** Tears down the keepers keepAlive() made or found (daemon shutdown). */
+  /** Tears down prepared endpoints (pool-<id>.json) left on bridges `mine` accepts, except `known` ids. */
+  private async sweepPrepared(mine: (bridge: string) => boolean, known: Set<string>): Promise<void> {
+    for (const n of await readdir(this.dir).catch(() => [] as string[])) {
+      const m = /^pool-([0-9a-f]{64})\.json$/.exec(n);
+      const rec = m && !known.has(m[1]!) ? await readJSON<{ bridge: string }>(join(this.dir, n)) : undefined;
+      if (rec && mine(rec.bridge)) await this.teardown(m![1]!).catch(() => {});
+    }
+  }
+
+  private readonly pools = new Map<string, BridgePool>();
+
+  /**
+   * Keeps `size` (2) endpoints on `net` ready for containers without ports or DNS (bridgepool.ts: a prepared
+   * endpoint's id becomes its container's); call once keepAlive(net) resolved. Idempotent.
+   */
+  prepare(net: NetworkDef, o: { size?: number; onError?: (e: unknown) => void } = {}): void {
+    let p = this.pools.get(net.bridge);
+    if (!p) {
+      const fastPath = (n: NetworkDef) => !n.dns && this.kept.has(n.bridge) && bridgeUp(n.bridge);
+      // marked first: whoever finds it after a crash knows it is no container's (sweepPrepared)
+      const setup = async (id: string, n: NetworkDef, opts: { name?: string }) => {
+        await atomicWriteJSON(this.poolFile(id), { pid: process.pid, bridge: n.bridge });
+        return this.setup(id, n, opts);
+      };
+      p = new BridgePool({ setup, teardown: (id) => this.teardown(id), fastPath }, net, o.size, o.onError);
+      this.pools.set(net.bridge, p);
+    }
+    p.fill();
+  }
+
+  private poolFile(id: string): string { return join(this.dir, `pool-${id}.json`); }
+
+  /** A prepared endpoint on `net` (create the container with its id), or undefined; refilled in the background. */
+  async takePrepared(net: NetworkDef): Promise<Prepared | undefined> {
+    const p = this.pools.get(net.bridge)?.take();
+    if (p) await rm(this.poolFile(p.id), { force: true });
+    return p;
+  }
+
+  /** Tears down the endpoints prepare() made and nobody took; a bridge's last endpoints go before its keeper. */
+  async dropPrepared(): Promise<void> {
+    for (const p of this.pools.values()) await p.close();
+    this.pools.clear();
+  }
+
+  /** Tears down the prepared endpoints, then the keepers keepAlive() made or found (daemon shutdown). */
   async dropKeepers(): Promise<void> {
+    await this.dropPrepared();
     for (const [bridge, p] of this.keepers) {
       await p.catch(() => {});
       await this.teardown(keeperId(bridge)).catch(() => {});
@@ -385,6 +382,7 @@ export class Networks {
     }
     await rm(this.ctrFile(containerId), { force: true });
     await new Promise<void>((r) => execFile('ip', ['netns', 'delete', `berth-${containerId}`], () => r()));
+    await rm(this.poolFile(containerId), { force: true });
   }
 
   /** The aardvark-dns process netavark started for this state dir, if any (to stop it when the state dir goes). */

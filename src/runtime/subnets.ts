@@ -2,7 +2,7 @@
 // (subnets already in use, avoided as docker does), and the per-data-root bridge name and seed.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { NetworkDef, NetworksOptions } from './network.ts';
+import type { NetworkDef, NetworksOptions } from './nettypes.ts';
 
 export function ipToInt(ip: string): number { return ip.split('.').reduce((a, b) => a * 256 + Number(b), 0); }
 export function intToIp(n: number): string { return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.'); }

@@ -9,7 +9,7 @@ import type { Services } from '../services.ts';
 import { containerStore, type ContainerRecord, type CreateBody, type HostConfig } from './container-store.ts';
 import { volumesOf } from './volumes.ts';
 import { publish, volumeCreated } from './container-events.ts';
-import { joinNetwork } from './networks.ts';
+import { joinNetwork, leaveNetwork, takePrepared, type Joined } from './networks.ts';
 
 export const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
@@ -107,21 +107,33 @@ export async function create(ctx: Context): Promise<void> {
   if (hc.AutoRemove && policy.Name && policy.Name !== 'no') throw invalidArgument(`can't create 'AutoRemove' container with restart policy`);
   t.mark('image');
   const chain = await s.snapshots.unpackImage(s.content, img.layers.map((l) => ({ digest: l.digest, diffId: l.diffId })));
-  const id = randomBytes(32).toString('hex');
-  // --rm: no syncfs of the host filesystem when the overlay is unmounted at exit (tens to hundreds of ms while the
-  // machine writes back); its writable layer is thrown away anyway (podman mounts --rm containers so)
-  const rootfsMounts = await s.snapshots.mounts(chain, s.runtime.upperDir(id), s.runtime.workDir(id), { volatile: !!hc.AutoRemove });
-  t.mark('snapshots');
   const imageCfg = cfg as { Env?: string[]; Entrypoint?: string[] | null; Cmd?: string[] | null; WorkingDir?: string; User?: string; StopSignal?: string };
   const entrypoint = body.Entrypoint ?? undefined;
   const cmd = body.Cmd?.length ? body.Cmd : undefined;
   const argv = [...(entrypoint ?? imageCfg.Entrypoint ?? []), ...(cmd ?? (entrypoint ? [] : imageCfg.Cmd ?? []))];
   if (argv.length === 0) throw invalidArgument('no command specified', { code: 'NO_COMMAND' });
-  // the default bridge unless --network says otherwise, -p/-P ports (routes/networks.ts)
-  const joined = await joinNetwork(s, id, name.slice(1), body, hc, { ...(cfg as { ExposedPorts?: object }).ExposedPorts, ...(body.ExposedPorts as object | undefined) });
-  // anonymous volumes: the image's VOLUMEs and the client's Config.Volumes (`docker run -v /data`)
-  const anonymous = [...new Set([...Object.keys((cfg as { Volumes?: Record<string, unknown> }).Volumes ?? {}), ...Object.keys((body as { Volumes?: Record<string, unknown> | null }).Volumes ?? {})])];
-  const resolved = await resolveMounts(s, hc, anonymous);
+  const exposed = { ...(cfg as { ExposedPorts?: object }).ExposedPorts, ...(body.ExposedPorts as object | undefined) };
+  // a default-bridge endpoint made ahead gives the container its id (routes/networks.ts takePrepared)
+  const prepared = await takePrepared(s, body, hc, exposed);
+  const id = prepared?.id ?? randomBytes(32).toString('hex');
+  let joined: Joined | undefined;
+  let rootfsMounts: Awaited<ReturnType<typeof s.snapshots.mounts>>;
+  let resolved: ResolvedMount[];
+  try {
+    // --rm: no syncfs of the host filesystem when the overlay is unmounted at exit (tens to hundreds of ms while the
+    // machine writes back); its writable layer is thrown away anyway (podman mounts --rm containers so)
+    rootfsMounts = await s.snapshots.mounts(chain, s.runtime.upperDir(id), s.runtime.workDir(id), { volatile: !!hc.AutoRemove });
+    t.mark('snapshots');
+    // the default bridge unless --network says otherwise, -p/-P ports (routes/networks.ts)
+    joined = await joinNetwork(s, id, name.slice(1), body, hc, exposed, prepared);
+    // anonymous volumes: the image's VOLUMEs and the client's Config.Volumes (`docker run -v /data`)
+    const anonymous = [...new Set([...Object.keys((cfg as { Volumes?: Record<string, unknown> }).Volumes ?? {}), ...Object.keys((body as { Volumes?: Record<string, unknown> | null }).Volumes ?? {})])];
+    resolved = await resolveMounts(s, hc, anonymous);
+  } catch (e) {
+    if (joined) await joined.undo();
+    else if (prepared) await leaveNetwork(s, id);
+    throw e;
+  }
   const mounts = resolved.map((m) => m.spec);
   t.mark('network+volumes');
   try {

@@ -132,6 +132,30 @@ function checkContainerMode(body: CreateBody, hc: HostConfig): void {
   if (Object.keys((body.ExposedPorts as object | null | undefined) ?? {}).length) throw conflicting('port exposing and the container type network mode');
 }
 
+/** A default-bridge endpoint made ahead: the container is created with its id (runtime bridgepool.ts). */
+export type Prepared = NonNullable<Awaited<ReturnType<Networks['takePrepared']>>>;
+
+const empty = (v: unknown): boolean => v == null || v === '' || (Array.isArray(v) ? !v.length : typeof v === 'object' && !Object.keys(v as object).length);
+
+/**
+ * A prepared endpoint for a container that asks nothing else of its network: the default bridge, no published
+ * port, no --ip, --mac-address, --dns(-search, -option), --add-host, --link or alias (those take joinNetwork's
+ * own set-up, as does every create while none is ready). Pass it to joinNetwork; if create fails before, call
+ * leaveNetwork(its id).
+ */
+export async function takePrepared(s: Services, body: CreateBody, hc: HostConfig, exposed: Record<string, unknown> | null | undefined): Promise<Prepared | undefined> {
+  if (hc.NetworkMode && hc.NetworkMode !== 'default' && hc.NetworkMode !== 'bridge') return undefined;
+  try { if (portMappings(hc, exposed).length) return undefined; } catch { return undefined; }
+  if (!empty(body.MacAddress) || ['Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts', 'Links'].some((k) => !empty(hc[k]))) return undefined;
+  const eps = (body.NetworkingConfig as { EndpointsConfig?: Record<string, Record<string, unknown> | null> } | null | undefined)?.EndpointsConfig ?? {};
+  for (const [k, e] of Object.entries(eps)) {
+    if (k !== 'bridge' && k !== 'default') return undefined;
+    if (['IPAMConfig', 'Aliases', 'MacAddress', 'Links', 'DriverOpts'].some((f) => !empty(e?.[f]))) return undefined;
+  }
+  const st = await state(s);
+  return st.nets.takePrepared(st.nets.defaultBridge());
+}
+
 /** What create hands the runtime for the container's network, and what the record keeps of it. */
 export interface Joined {
   network: { netns: string } | 'host' | 'none';
@@ -149,7 +173,7 @@ export interface Joined {
  * with its published ports. Returns the runtime's network option, the resolv.conf for dns networks, and what
  * the container record keeps (Net plus the primary address fields). `undo` leaves the network again.
  */
-export async function joinNetwork(s: Services, id: string, name: string, body: CreateBody, hc: HostConfig, exposed: Record<string, unknown> | null | undefined): Promise<Joined> {
+export async function joinNetwork(s: Services, id: string, name: string, body: CreateBody, hc: HostConfig, exposed: Record<string, unknown> | null | undefined, prepared?: Prepared): Promise<Joined> {
   // docker 26+ (moby#47431) stores the mode "default" aliases: inspect shows "bridge"
   if (!hc.NetworkMode || hc.NetworkMode === 'default') hc.NetworkMode = 'bridge';
   const netw = await networkFor(s, hc.NetworkMode);
@@ -165,9 +189,14 @@ export async function joinNetwork(s: Services, id: string, name: string, body: C
   }
   const ports = portMappings(hc, exposed);
   if (netw.kind !== 'bridge') return { network: netw.kind, record: {}, undo: async () => {} };
-  const a = await netw.nets.setup(id, netw.def, { name, ports });
-  // the default bridge stays up between containers (docker0 does): saves the next run netavark's bridge set-up
-  if (netw.def.name === 'bridge') netw.nets.keepAlive(netw.def).catch((e) => s.log.error(`default bridge keeper: ${String(e)}`));
+  const a = prepared?.id === id ? prepared.attached : await netw.nets.setup(id, netw.def, { name, ports });
+  // the default bridge stays up between containers (docker0 does): saves the next run netavark's bridge set-up;
+  // then endpoints are made on it ahead of the next containers (takePrepared)
+  if (netw.def.name === 'bridge') {
+    const nets = netw.nets;
+    nets.keepAlive(netw.def).then(() => nets.prepare(netw.def, { onError: (e) => s.log.error(`default bridge endpoint: ${String(e)}`) }),
+      (e) => s.log.error(`default bridge keeper: ${String(e)}`));
+  }
   const net: NetRecord = { endpoints: { [netw.def.name]: endpoint(netw.def, a, name, id) }, ports: a.ports };
   return {
     network: { netns: a.netnsPath }, resolvConf: a.resolvConf,
