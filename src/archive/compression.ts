@@ -79,30 +79,49 @@ export function childFilter(cmd: string, args: string[], what: string): Duplex {
 const GUNZIP_INPUT = 1 << 20;
 
 /**
+ * Chunks gathered into pieces of at least `size` bytes (the last may be shorter): one copy per piece, none when
+ * a single chunk is big enough. For consumers that pay per call (a zlib write is a thread-pool trip).
+ */
+export class Gatherer {
+  private parts: Buffer[] = [];
+  private n = 0;
+
+  constructor(private readonly size: number) {}
+
+  /** Adds a chunk; returns a piece once at least `size` bytes are in. */
+  push(chunk: Buffer): Buffer | undefined {
+    this.parts.push(chunk);
+    this.n += chunk.length;
+    return this.n >= this.size ? this.take() : undefined;
+  }
+
+  /** Whatever is in (at the end, or before a break), or undefined when nothing is. */
+  take(): Buffer | undefined {
+    if (!this.n) return undefined;
+    const b = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.n);
+    this.parts = [];
+    this.n = 0;
+    return b;
+  }
+}
+
+/**
  * `inner` behind a duplex that hands it writes of at least `bytes` (the last may be shorter): one copy per
  * piece. (stream.compose would do, but Node 20's loses an error raised in the inner stream's flush, so a
  * truncated gzip never ends.)
  */
 function coalescingInput(inner: Transform, bytes: number): Duplex {
-  let parts: Buffer[] = [];
-  let n = 0;
-  const take = (): Buffer => {
-    const b = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
-    parts = [];
-    n = 0;
-    return b;
-  };
+  const pieces = new Gatherer(bytes);
   const outer = new Duplex({
     writableHighWaterMark: bytes,
     readableHighWaterMark: 1024 * 1024,
     write(chunk: Buffer, _enc, cb) {
-      parts.push(chunk);
-      n += chunk.length;
-      if (n < bytes) { cb(); return; }
-      if (inner.write(take())) cb(); else inner.once('drain', () => cb());
+      const piece = pieces.push(chunk);
+      if (!piece || inner.write(piece)) cb(); else inner.once('drain', () => cb());
     },
     final(cb) {
-      if (n) inner.write(take());
+      const rest = pieces.take();
+      if (rest) inner.write(rest);
       inner.end();
       cb();
     },

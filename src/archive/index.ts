@@ -8,7 +8,7 @@ export { readTar, digestTar, type TarEntry, type TarStats, type ReadTarOptions }
 export { TarUsage } from './usage.ts';
 export { packTar, type PackEntry } from './writer.ts';
 export {
-  detectCompression, decompress, compress, decompressor, compressor, childFilter, peek, haveTool, setPreferTools,
+  detectCompression, decompress, compress, decompressor, compressor, childFilter, peek, haveTool, setPreferTools, Gatherer,
   type CompressionKind, type CompressOptions,
 } from './compression.ts';
 export {

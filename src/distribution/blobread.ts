@@ -6,6 +6,7 @@ import type { Digest } from '../digest/index.ts';
 import type { Repository } from './client.ts';
 import { rawGet, type RawResponse } from './rawget.ts';
 import { takeSlab } from './slabs.ts';
+import { Gatherer } from '../archive/index.ts';
 
 export interface BlobPieces {
   pieces: AsyncIterable<Buffer>;
@@ -72,25 +73,19 @@ async function tryDirect(repo: Repository, digest: Digest, start: number, signal
 
 /** A Readable's chunks gathered into pieces of at least PIECE bytes (the last may be shorter). */
 async function* gather(stream: Readable): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let n = 0;
-  const take = (): Buffer => {
-    const b = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
-    parts = [];
-    n = 0;
-    return b;
-  };
+  const pieces = new Gatherer(PIECE);
   try {
     for await (const c of stream as AsyncIterable<Buffer>) {
-      parts.push(c);
-      n += c.length;
-      if (n >= PIECE) yield take();
+      const piece = pieces.push(c);
+      if (piece) yield piece;
     }
   } catch (e) {
-    if (n) yield take(); // what arrived before the break still counts: a resumed download continues after it
+    const rest = pieces.take(); // what arrived before the break still counts: a resumed download continues after it
+    if (rest) yield rest;
     throw e;
   } finally {
     stream.destroy();
   }
-  if (n) yield take();
+  const rest = pieces.take();
+  if (rest) yield rest;
 }
