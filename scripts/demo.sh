@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The berth demo (`npm run demo`, after scripts/setup.sh and the build):
 #   base image from Debian's busybox-static → images / history / inspect / tag → save / load → disk usage →
-#   build → run → diff/top/cp → commit → a published port → push to a private registry (htpasswd) → pull on a second berthd →
+#   build → rebuild (cached steps, --progress=plain, intermediate images) → run → diff/top/cp → commit → a published port → push to a private registry (htpasswd) → pull on a second berthd →
 #   rmi / prune → events.  A section whose daemon routes are not there yet says so and is skipped.
 # It runs its own berthd on a private data root and socket under a temp dir, removed on exit
-# (BERTH_DEMO_KEEP=1 keeps it). To extend: write a `section_NAME` function and add NAME to SECTIONS.
+# (BERTH_DEMO_KEEP=1 keeps it; DEMO_SECTIONS="base story" runs only those). To extend: write a `section_NAME`
+# function and add NAME to SECTIONS.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$PWD
@@ -138,6 +139,13 @@ section_story() {
   sed 's/^/  /' "$WORK/app/Dockerfile"
   show build -t demo/app:1 "$WORK/app"
 
+  heading "Rebuild after editing the copied file: cached steps, BuildKit-style progress"
+  echo 'and an edited file from the build context' >"$WORK/app/msg.txt"
+  show build --progress=plain -t demo/app:1 "$WORK/app"
+  echo "every step is an image of its own (as docker's classic builder): 'docker images -a' lists them"
+  show images -a --format 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}'
+  show history demo/app:1
+
   heading "Run it"
   has_route POST /containers/create || { skip_section "no container routes yet"; return; }
   show run --rm --network none demo/app:1
@@ -228,7 +236,7 @@ section_events() {
   show events --since "$DEMO_START" --until 0s --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
 }
 
-SECTIONS=(base images archive usage prune story ports registry cleanup events)
+SECTIONS=(${DEMO_SECTIONS:-base images archive usage prune story ports registry cleanup events})
 DEMO_START=$(date +%s)
 
 start_daemon
