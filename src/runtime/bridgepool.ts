@@ -7,7 +7,7 @@
 // teardown replays) already belong to the container, and its removal tears them down as any other's.
 //
 // Lifecycle: filled up to `size` once the bridge's keeper is up (Networks.prepare), one at a time; refilled in
-// the background after each take, never on the taker's path; an entry whose veth has left the bridge is dropped
+// the background a moment after a take, never on the taker's path; an entry whose veth has left the bridge is dropped
 // at take. close() (daemon stop) tears the ready ones down, freeing their addresses, before the keeper goes. A
 // daemon killed with entries ready leaves their ctr-<id>.json: the next daemon's sweepOrphans() tears down every
 // endpoint on its bridges whose id is no container's.
@@ -30,11 +30,18 @@ export interface Endpoints {
 /** After a failed set-up, no new attempt for this long (each take would otherwise retry in the background). */
 const RETRY_MS = 10_000;
 
+/**
+ * A take's refill starts this much later: by then a short container (`run --rm … true`: ~100–150 ms from create
+ * to removal here) is done, instead of sharing the 2 cores with the refill's spawns while it starts.
+ */
+const REFILL_DELAY_MS = 250;
+
 export class BridgePool {
   private readonly ready: Prepared[] = [];
   private filling?: Promise<void>;
   private closed = false;
   private failedAt = 0;
+  private refill?: NodeJS.Timeout;
 
   constructor(private readonly eps: Endpoints, private readonly net: NetworkDef, private readonly size = 2,
     private readonly onError: (e: unknown) => void = () => {}) {}
@@ -44,7 +51,7 @@ export class BridgePool {
 
   /**
    * A ready endpoint, or undefined (the caller sets one up itself). Synchronous, so two creates never get the
-   * same one; starts a refill in the background.
+   * same one; a refill follows in the background, REFILL_DELAY_MS later.
    */
   take(): Prepared | undefined {
     let p: Prepared | undefined;
@@ -53,7 +60,7 @@ export class BridgePool {
       if (existsSync(`/sys/class/net/${this.net.bridge}/brif/${hostVeth(p.id)}`)) break;
       void this.eps.teardown(p.id).catch(this.onError);
     }
-    this.fill();
+    this.refill ??= setTimeout(() => { this.refill = undefined; this.fill(); }, REFILL_DELAY_MS).unref();
     return p;
   }
 
@@ -80,6 +87,7 @@ export class BridgePool {
   /** Tears down the ready entries (daemon stop) once a set-up in flight has ended. Safe twice. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.refill);
     await this.filling;
     for (const p of this.ready.splice(0)) await this.eps.teardown(p.id).catch(this.onError);
   }

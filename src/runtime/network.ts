@@ -13,7 +13,6 @@
 // <stateDir>/networks/pool-<id>.json          {pid, bridge}: an endpoint made ahead (bridgepool.ts; same files as a
 //                                              container's otherwise), until a container takes it
 // /run/netns/berth-<container id>              the namespace (bind mount made by `ip netns add`)
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, rm, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,7 +22,7 @@ import { failedPrecondition, conflict, notFound } from '../errors/index.ts';
 import type { NetworkDef, NetworksOptions, PortMapping, Attached } from './nettypes.ts';
 import { PortClaims } from './ports.ts';
 import { Ipam } from './ipam.ts';
-import { attachVeth, detachVeth, bridgeUp, hostVeth } from './veth.ts';
+import { attachVeth, detachVeth, dropNetns, bridgeUp, hostVeth } from './veth.ts';
 import { bridgeNameFor, hostRoutes, defaultBridge, subnetsOverlap, chooseDefaultBridge, nextFreeSubnet, ipToInt, intToIp } from './subnets.ts';
 import { BridgePool, type Prepared } from './bridgepool.ts';
 import { aardvarkPath, netavarkPath, HOST_NETAVARK_LOCK, run, isVeth, keeperId, bridgeOf, portsOf, dnsReady, type CtrRecord } from './netavark.ts';
@@ -196,20 +195,19 @@ export class Networks {
 
   /**
    * Keeps `size` (2) endpoints on `net` ready for containers without ports or DNS (bridgepool.ts: a prepared
-   * endpoint's id becomes its container's); call once keepAlive(net) resolved. Idempotent.
+   * endpoint's id becomes its container's); call once keepAlive(net) resolved. Once per bridge: after that the
+   * pool refills itself after each take.
    */
   prepare(net: NetworkDef, o: { size?: number; onError?: (e: unknown) => void } = {}): void {
-    let p = this.pools.get(net.bridge);
-    if (!p) {
-      const fastPath = (n: NetworkDef) => !n.dns && this.kept.has(n.bridge) && bridgeUp(n.bridge);
-      // marked first: whoever finds it after a crash knows it is no container's (sweepPrepared)
-      const setup = async (id: string, n: NetworkDef, opts: { name?: string }) => {
-        await atomicWriteJSON(this.poolFile(id), { pid: process.pid, bridge: n.bridge });
-        return this.setup(id, n, opts);
-      };
-      p = new BridgePool({ setup, teardown: (id) => this.teardown(id), fastPath }, net, o.size, o.onError);
-      this.pools.set(net.bridge, p);
-    }
+    if (this.pools.has(net.bridge)) return;
+    const fastPath = (n: NetworkDef) => !n.dns && this.kept.has(n.bridge) && bridgeUp(n.bridge);
+    // marked first: whoever finds it after a crash knows it is no container's (sweepPrepared)
+    const setup = async (id: string, n: NetworkDef, opts: { name?: string }) => {
+      await atomicWriteJSON(this.poolFile(id), { pid: process.pid, bridge: n.bridge });
+      return this.setup(id, n, opts);
+    };
+    const p = new BridgePool({ setup, teardown: (id) => this.teardown(id), fastPath }, net, o.size, o.onError);
+    this.pools.set(net.bridge, p);
     p.fill();
   }
 
@@ -381,7 +379,7 @@ export class Networks {
       await this.ports.release(containerId, portsOf(options));
     }
     await rm(this.ctrFile(containerId), { force: true });
-    await new Promise<void>((r) => execFile('ip', ['netns', 'delete', `berth-${containerId}`], () => r()));
+    await dropNetns(`berth-${containerId}`, Object.values(rec.networks).filter(isVeth).map((o) => (o as { berth_veth: string }).berth_veth));
     await rm(this.poolFile(containerId), { force: true });
   }
 

@@ -62,6 +62,16 @@ export async function attachVeth(o: { ns: string; containerId: string; bridge: s
   return mac;
 }
 
+/**
+ * Deletes namespace `ns` (`ip netns delete`), removing the host ends `hostEnds` first in the same `ip` run: a
+ * namespace's own teardown runs later in the kernel (a workqueue after RCU grace periods, up to hundreds of ms
+ * under load), and until then its veth pairs are still ports of the bridge — netavark would keep a bridge it
+ * should delete, a keeper sweep would see a bridge in use. Resolves when done; errors (already gone) are ignored.
+ */
+export function dropNetns(ns: string, hostEnds: string[]): Promise<void> {
+  return ipBatch(['-force'], [...hostEnds.map((h) => `link del ${h}`), `netns delete ${ns}`]).catch(() => {});
+}
+
 /** Removes the pair (disconnect; a namespace's deletion removes it anyway). */
 export function detachVeth(containerId: string): Promise<void> {
   return ipBatch([], [`link del ${hostVeth(containerId)}`]).catch(() => {});
