@@ -352,7 +352,9 @@ export class Lifecycle {
       this.cleanups.add(rest);
       void rest.finally(() => this.cleanups.delete(rest));
     }
-    this.exits.forget(id);
+    // the recorded exit is not forgotten here: an inspect that read state.json before the exit was saved and goes
+    // on after this rename finds no exit file, no conmon.pid and no runtime state, and would record "container
+    // state lost" (255) for the caller it serves (a run --rm's wait); the recorder drops the entry itself
     t.mark('rename');
     t.done();
   }
