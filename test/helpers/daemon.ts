@@ -36,7 +36,10 @@ export interface StartOptions {
   args?: string[];
   /** daemon.json content (default `{}`). */
   config?: Record<string, unknown>;
-  /** Reuse a directory (restart on the same data root); default a fresh temp dir. */
+  /**
+   * Reuse a directory (restart on the same data root); default a fresh temp dir. A dir this helper made stays
+   * its own: the restarted daemon's stop() removes it (unless `keep`), so a kill-and-restart test leaves none.
+   */
   dir?: string;
   /** A node:test context: stop the daemon when that test ends. */
   t?: { after(fn: () => unknown): void };
@@ -44,6 +47,8 @@ export interface StartOptions {
 }
 
 const running = new Set<{ child: ChildProcess; dir: string; keep: boolean }>();
+/** Temp dirs startDaemon made (as opposed to dirs a test passed in). */
+const made = new Set<string>();
 process.once('exit', () => {
   for (const r of running) {
     try { r.child.kill('SIGKILL'); } catch { /* gone */ }
@@ -86,6 +91,8 @@ export async function startDaemon(opts: StartOptions = {}): Promise<StartedDaemo
   await ensureBerthd();
   // short base path: unix socket paths are limited to 108 bytes
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'bd-'));
+  if (!opts.dir) made.add(dir);
+  const ours = made.has(dir);
   const socketPath = join(dir, 'berth.sock');
   const dataRoot = join(dir, 'data');
   writeFileSync(join(dir, 'daemon.json'), JSON.stringify(opts.config ?? {}));
@@ -94,7 +101,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<StartedDaemo
     '--pidfile', join(dir, 'berthd.pid'), '--config-file', join(dir, 'daemon.json'), ...(opts.args ?? [])], {
     stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env },
   });
-  const entry = { child, dir, keep: !!opts.dir };
+  const entry = { child, dir, keep: !ours };
   running.add(entry);
   let log = '';
   child.stderr!.on('data', (d) => { log = (log + d).slice(-64_000); });
@@ -133,7 +140,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<StartedDaemo
           await exited;
           clearTimeout(t);
         }
-        if (!o.keep && !opts.dir) rmSync(dir, { recursive: true, force: true });
+        if (!o.keep && ours) rmSync(dir, { recursive: true, force: true });
         return exitCode ?? null;
       })();
       return stopped;
